@@ -1,0 +1,70 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """Custom user from the first migration: email login, a plan, an optional partner flag."""
+
+    class Plan(models.TextChoices):
+        STANDARD = "standard", _("Standard")
+        PREMIUM = "premium", _("Premium")
+
+    username = None
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(_("email address"), unique=True)
+    plan = models.CharField(_("plan"), max_length=16, choices=Plan.choices, default=Plan.STANDARD)
+    is_partner = models.BooleanField(
+        _("partner"), default=False, help_text=_("May use the partner REST API with a token.")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class ConsentRecord(models.Model):
+    """Which upload-terms version a user accepted, when and from where."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    terms_version = models.CharField(max_length=32)
+    partner_confirmed = models.BooleanField(
+        default=False, help_text=_("The uploader confirmed Person B agreed to the upload.")
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.terms_version} · {self.created_at:%Y-%m-%d %H:%M}"

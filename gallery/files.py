@@ -1,0 +1,23 @@
+"""Streaming private files after a view checked who may see them (X-Accel-Redirect behind nginx)."""
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpResponse
+
+
+def serve_private(field, *, download_name: str | None = None, content_type: str = "image/jpeg"):
+    if not field:
+        raise Http404
+    disposition = f'attachment; filename="{download_name}"' if download_name else "inline"
+    prefix = settings.PRIVATE_MEDIA_ACCEL_PREFIX
+    if prefix:
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + field.name
+    else:
+        try:
+            response = FileResponse(field.open("rb"), content_type=content_type)
+        except FileNotFoundError as exc:
+            raise Http404 from exc
+    response["Content-Disposition"] = disposition
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

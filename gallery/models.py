@@ -1,0 +1,116 @@
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+def _validate_box(value) -> None:
+    if (
+        not isinstance(value, list)
+        or len(value) != 4
+        or not all(isinstance(v, (int, float)) for v in value)
+        or not all(0.0 <= float(v) <= 1.0 for v in value)
+    ):
+        raise ValidationError(_("A face slot is [x, y, width, height] as fractions of the image (0..1)."))
+
+
+class Concept(models.Model):
+    slug = models.SlugField(unique=True)
+    name_ko = models.CharField(max_length=80)
+    name_en = models.CharField(max_length=80)
+    description_ko = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+    is_published = models.BooleanField(default=False)
+    order = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "slug"]
+
+    def __str__(self) -> str:
+        return f"{self.name_ko} / {self.name_en}"
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "ko").startswith("en") else self.name_ko
+
+    @property
+    def description(self) -> str:
+        return self.description_en if (get_language() or "ko").startswith("en") else self.description_ko
+
+
+def scene_upload_to(instance: "Scene", filename: str) -> str:
+    return f"scenes/{instance.public_id}.jpg"
+
+
+def scene_thumb_upload_to(instance: "Scene", filename: str) -> str:
+    return f"scenes/{instance.public_id}_thumb.jpg"
+
+
+class Scene(models.Model):
+    """A curated two-person scene. Slot A / B are normalised face boxes [x, y, w, h]."""
+
+    class SlotHint(models.TextChoices):
+        NONE = "", _("none")
+        LEFT = "left", _("left")
+        RIGHT = "right", _("right")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="scenes")
+    title = models.CharField(max_length=120, blank=True)
+    image = models.ImageField(upload_to=scene_upload_to)
+    thumbnail = models.ImageField(upload_to=scene_thumb_upload_to, blank=True)
+    slot_a = models.JSONField(validators=[_validate_box], help_text=_("Person A face box [x, y, w, h] in 0..1"))
+    slot_b = models.JSONField(validators=[_validate_box], help_text=_("Person B face box [x, y, w, h] in 0..1"))
+    slot_a_label = models.CharField(max_length=40, blank=True, default="A")
+    slot_b_label = models.CharField(max_length=40, blank=True, default="B")
+    is_published = models.BooleanField(default=False)
+    order = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["concept", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.concept.slug} #{self.pk}"
+
+    @property
+    def slots(self) -> list[list[float]]:
+        return [list(self.slot_a), list(self.slot_b)]
+
+
+def result_upload_to(instance: "Result", filename: str) -> str:
+    return f"results/{instance.user_id}/{instance.public_id}.jpg"
+
+
+def result_thumb_upload_to(instance: "Result", filename: str) -> str:
+    return f"results/{instance.user_id}/{instance.public_id}_thumb.jpg"
+
+
+class Result(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="results")
+    job = models.ForeignKey("studio.Job", on_delete=models.CASCADE, related_name="results")
+    scene = models.ForeignKey(Scene, on_delete=models.SET_NULL, null=True, related_name="results")
+    variant = models.PositiveSmallIntegerField(default=0)
+    image = models.ImageField(upload_to=result_upload_to, width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to=result_thumb_upload_to)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    is_hidden = models.BooleanField(default=False, help_text=_("Hidden by a moderator."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "variant"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "scene", "variant"], name="result_unique_per_job_scene_variant"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.public_id)

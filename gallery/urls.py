@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "gallery"
+urlpatterns = [
+    path("concepts/", views.concepts, name="concepts"),
+    path("concepts/<slug:slug>/", views.concept_detail, name="concept-detail"),
+    path("scenes/<uuid:public_id>/thumb.jpg", views.scene_image, {"kind": "thumb"}, name="scene-thumb"),
+    path("scenes/<uuid:public_id>/image.jpg", views.scene_image, {"kind": "image"}, name="scene-image"),
+    path("album/", views.album, name="album"),
+    path("album/<uuid:public_id>/", views.result_detail, name="result-detail"),
+    path("album/<uuid:public_id>/image.jpg", views.result_image, name="result-image"),
+    path("album/<uuid:public_id>/thumb.jpg", views.result_thumb, name="result-thumb"),
+    path("album/<uuid:public_id>/download/", views.result_download, name="result-download"),
+    path("album/<uuid:public_id>/delete/", views.result_remove, name="result-delete"),
+]

@@ -1,0 +1,93 @@
+"""The rq task the GPU/CPU worker runs: one couple-photo job, start to finish.
+
+The engine is loaded once per worker process (``manage.py gpu_worker`` preloads it before forking
+work horses); this module only moves data between storage, the engine and studio.services."""
+
+import logging
+
+from django.conf import settings
+
+from gallery.models import Scene
+from gallery.services import result_create
+from gpu_worker.engine import EngineError, decode_image, get_engine
+from studio import services
+from studio.models import Job
+
+logger = logging.getLogger(__name__)
+
+
+def engine():
+    return get_engine(settings.MODELS_DIR)
+
+
+def _load_photos(job: Job) -> tuple[list, list]:
+    people: dict[str, list] = {"a": [], "b": []}
+    for photo in job.photos.order_by("person", "index"):
+        with photo.file.open("rb") as fh:
+            people[photo.person].append(decode_image(fh.read()))
+    return people["a"], people["b"]
+
+
+def plan_work(job: Job, scenes: list[Scene], n_a: int, n_b: int) -> list[tuple[Scene, int]]:
+    """Which (scene, variant) pairs to render: Standard one per scene, Premium up to the cap."""
+    if job.plan != "premium":
+        return [(scene, 0) for scene in scenes]
+    variants = max(n_a, n_b, 1)
+    work = [(scene, v) for v in range(variants) for scene in scenes]
+    return work[: settings.PREMIUM_MAX_RESULTS]
+
+
+def run_swap(job_public_id: str) -> str:
+    job = Job.objects.select_related("concept", "user").filter(public_id=job_public_id).first()
+    if job is None:
+        logger.warning("Job %s vanished before it ran", job_public_id)
+        return "missing"
+    if job.status != Job.Status.QUEUED:
+        logger.info("Job %s is %s, not queued: skipping duplicate delivery", job.public_id, job.status)
+        return job.status
+    services.job_start(job=job)
+    try:
+        photos_a, photos_b = _load_photos(job)
+        if not photos_a or not photos_b:
+            services.job_fail(job=job, code="missing_photo", detail="uploads missing at start")
+            return "failed"
+        scenes = list(job.concept.scenes.filter(is_published=True).order_by("order", "id"))
+        if not scenes:
+            services.job_fail(job=job, code="scene_faces", detail="concept has no published scenes")
+            return "failed"
+        work = plan_work(job, scenes, len(photos_a), len(photos_b))
+        eng = engine()
+        job.results.all().delete()  # a retried job never keeps half a previous attempt
+        last = {"pct": -1}
+        for i, (scene, variant) in enumerate(work):
+            with scene.image.open("rb") as fh:
+                scene_img = decode_image(fh.read())
+
+            def progress(stage: str, pct: int, i=i) -> None:
+                overall = int((i + pct / 100.0) / len(work) * 95)
+                if overall >= last["pct"] + 5 or stage != job.stage:
+                    last["pct"] = overall
+                    services.job_report_progress(job=job, stage=stage, pct=overall)
+
+            identities = [[photos_a[variant % len(photos_a)]], [photos_b[variant % len(photos_b)]]]
+            if job.plan != "premium":
+                identities = [photos_a, photos_b]
+            out = eng.run(scene_img, scene.slots, identities, progress=progress)
+            services.job_report_progress(job=job, stage="finish", pct=int((i + 1) / len(work) * 95))
+            result_create(
+                job=job,
+                scene=scene,
+                variant=variant,
+                image=out,
+                max_side=settings.RESULT_MAX_SIDE,
+                thumb_side=settings.THUMB_MAX_SIDE,
+            )
+    except EngineError as exc:
+        services.job_fail(job=job, code=exc.code, detail=str(exc))
+        return "failed"
+    except Exception as exc:  # never leave a job "running": tell the user, keep the uploads for a retry
+        logger.exception("Job %s crashed", job.public_id)
+        services.job_fail(job=job, code="internal", detail=f"{type(exc).__name__}: {exc}")
+        return "failed"
+    services.job_finish(job=job)
+    return "done"

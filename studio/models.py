@@ -1,0 +1,80 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Job(models.Model):
+    """One couple-photo request. State changes only through studio.services."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Website")
+        API = "api", _("Partner API")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    concept = models.ForeignKey("gallery.Concept", on_delete=models.PROTECT, related_name="jobs")
+    consent = models.ForeignKey(
+        "accounts.ConsentRecord", on_delete=models.PROTECT, related_name="jobs", null=True, blank=True
+    )
+    plan = models.CharField(max_length=16)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    stage = models.CharField(max_length=16, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.TextField(blank=True)
+    language = models.CharField(max_length=8, default="ko")
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="job_progress_lte_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} ({self.status})"
+
+    @property
+    def rq_job_id(self) -> str:
+        return f"swap-{self.public_id}"
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status == self.Status.FAILED and self.attempts < settings.JOB_MAX_ATTEMPTS
+
+
+def job_photo_upload_to(instance: "JobPhoto", filename: str) -> str:
+    # Never use the client's filename as a path.
+    return f"uploads/{instance.job.public_id}/{instance.person}{instance.index}-{uuid.uuid4().hex}.img"
+
+
+class JobPhoto(models.Model):
+    class Person(models.TextChoices):
+        A = "a", _("Person A")
+        B = "b", _("Person B")
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="photos")
+    person = models.CharField(max_length=1, choices=Person.choices)
+    index = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to=job_photo_upload_to)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["person", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "person", "index"], name="jobphoto_unique_slot"),
+        ]

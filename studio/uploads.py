@@ -1,0 +1,80 @@
+"""Validating and normalising user photos before a job is queued.
+
+Each photo is really decoded (size and pixel limits checked before decoding), must show a face, and
+is stored re-encoded as a clean JPEG: upright, no EXIF/GPS, never under the client's filename."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+from gpu_worker.engine import EngineError, decode_image, encode_jpeg, get_engine
+from gpu_worker.engine.io import resize_max
+
+from .messages import error_message
+
+STORED_MAX_SIDE = 2048
+
+
+@dataclass
+class CheckedPhoto:
+    jpeg: bytes
+    width: int
+    height: int
+    faces: int
+
+
+class PhotoRejected(Exception):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def message(self) -> str:
+        return error_message(self.code)
+
+
+def photo_check(upload: UploadedFile) -> CheckedPhoto:
+    if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
+        raise PhotoRejected("too_large")
+    upload.seek(0)
+    data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
+    if len(data) > settings.UPLOAD_MAX_BYTES:
+        raise PhotoRejected("too_large")
+    if not data:
+        raise PhotoRejected("decode")
+    try:
+        img = decode_image(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
+    except EngineError as exc:
+        raise PhotoRejected(exc.code if exc.code in ("decode", "too_large") else "decode") from exc
+    height, width = img.shape[:2]
+    if min(height, width) < settings.UPLOAD_MIN_SIDE:
+        raise PhotoRejected("too_small")
+    img, _scale = resize_max(img, STORED_MAX_SIDE)
+    faces = get_engine().inspect(img)
+    if not faces:
+        raise PhotoRejected("no_face")
+    return CheckedPhoto(jpeg=encode_jpeg(img, quality=93), width=img.shape[1], height=img.shape[0], faces=len(faces))
+
+
+def photos_check(*, photos: list[UploadedFile], plan: str, label: str) -> tuple[list[CheckedPhoto], list[str]]:
+    """Check one person's photos; returns the good ones and per-file messages for the bad ones."""
+    low, high = settings.PLAN_PHOTO_LIMITS[plan]
+    errors: list[str] = []
+    if not (low <= len(photos) <= high):
+        if low == high:
+            errors.append(_("%(who)s: please upload exactly %(n)d photo.") % {"who": label, "n": low})
+        else:
+            errors.append(
+                _("%(who)s: please upload %(low)d to %(high)d photos.") % {"who": label, "low": low, "high": high}
+            )
+        return [], errors
+    checked: list[CheckedPhoto] = []
+    for upload in photos:
+        try:
+            checked.append(photo_check(upload))
+        except PhotoRejected as exc:
+            name = (upload.name or "photo")[:80]
+            errors.append(f"{label} · {name}: {exc.message}")
+    return checked, errors

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "studio"
+urlpatterns = [
+    path("new/", views.job_new, name="job-new"),
+    path("jobs/", views.jobs, name="job-list"),
+    path("jobs/<uuid:public_id>/", views.job_detail, name="job-detail"),
+    path("jobs/<uuid:public_id>/status.json", views.job_status, name="job-status"),
+    path("jobs/<uuid:public_id>/retry/", views.job_retry_view, name="job-retry"),
+]

@@ -1,0 +1,93 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.services import consent_record_create
+from gallery.selectors import concept_list
+
+from .forms import JobForm
+from .selectors import job_get, job_list, job_state
+from .services import job_create, job_retry
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+@login_required
+def job_new(request):
+    low, high = settings.PLAN_PHOTO_LIMITS[request.user.plan]
+    if request.method == "POST":
+        form = JobForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            consent = consent_record_create(
+                user=request.user, partner_confirmed=data["partner_consent"], ip_address=_client_ip(request)
+            )
+            try:
+                job = job_create(
+                    user=request.user,
+                    concept=data["concept"],
+                    photos_a=data["photos_a"],
+                    photos_b=data["photos_b"],
+                    consent=consent,
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                return redirect("studio:job-detail", public_id=job.public_id)
+    else:
+        form = JobForm(initial={"concept": request.GET.get("concept")})
+    return render(
+        request,
+        "studio/job_new.html",
+        {"form": form, "concepts": concept_list(), "min_photos": low, "max_photos": high},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def jobs(request):
+    return render(request, "studio/job_list.html", {"jobs": job_list(user=request.user)[:50]})
+
+
+def _own_job(request, public_id):
+    job = job_get(user=request.user, public_id=public_id)
+    if job is None:
+        raise Http404
+    return job
+
+
+@login_required
+def job_detail(request, public_id):
+    job = _own_job(request, public_id)
+    return render(request, "studio/job_detail.html", {"job": job, "state": job_state(job=job)})
+
+
+@login_required
+def job_status(request, public_id):
+    """Polling fallback for the websocket: the same state the socket sends first."""
+    job = _own_job(request, public_id)
+    response = JsonResponse({"type": "state", **job_state(job=job)})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def job_retry_view(request, public_id):
+    job = _own_job(request, public_id)
+    try:
+        job_retry(job=job)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Your job is back in the queue."))
+    return redirect("studio:job-detail", public_id=job.public_id)

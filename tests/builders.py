@@ -1,0 +1,38 @@
+"""Test data builders: real images from ../shared/testdata/faces, composed scenes, uploads."""
+
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.conftest import faces_dir
+
+
+def portrait_bytes(name: str) -> bytes:
+    return (faces_dir() / name).read_bytes()
+
+
+def upload(name: str, as_name: str | None = None, content_type: str = "image/jpeg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(as_name or Path(name).name, portrait_bytes(name), content_type=content_type)
+
+
+def build_concept(*, slug: str = "film-date", pairs=(("obama.jpg", "biden.jpg"),), style: str = "film"):
+    """A published concept whose scenes are two test portraits composed side by side."""
+    import cv2
+    import numpy as np
+
+    from gallery.models import Concept
+    from gallery.services import scene_create
+    from gpu_worker.engine import compose_scene, get_engine
+
+    concept, _ = Concept.objects.get_or_create(
+        slug=slug,
+        defaults={"name_ko": "필름 데이트", "name_en": "Film Date", "is_published": True},
+    )
+    engine = get_engine()
+    for order, (left, right) in enumerate(pairs):
+        imgs = [cv2.imdecode(np.frombuffer(portrait_bytes(n), np.uint8), cv2.IMREAD_COLOR) for n in (left, right)]
+        scene_img = compose_scene(imgs[0], imgs[1], style=style)
+        slots = engine.suggest_slots(scene_img)
+        scene_create(concept=concept, image=scene_img, title=f"{left}+{right}", slots=slots[:2], order=order,
+                     published=True)
+    return concept

@@ -1,0 +1,55 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def faces_dir() -> Path:
+    return Path(os.environ.get("LLS_TESTDATA_FACES", REPO.parent / "shared" / "testdata" / "faces"))
+
+
+@pytest.fixture(scope="session")
+def faces() -> Path:
+    path = faces_dir()
+    if not path.is_dir():
+        raise pytest.UsageError(f"Test portraits not found at {path} (set LLS_TESTDATA_FACES)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis():
+    """Each test starts with an empty Redis (the real server started by tests.plugins.redis_server)."""
+    import django_rq
+
+    conn = django_rq.get_connection("swap")
+    conn.flushdb()
+    yield
+    conn.flushdb()
+
+
+@pytest.fixture
+def password() -> str:
+    return "Couple-photo-2026!"
+
+
+@pytest.fixture
+def user(django_user_model, password):
+    return django_user_model.objects.create_user(email="minji@example.com", password=password)
+
+
+@pytest.fixture
+def premium_user(django_user_model, password):
+    return django_user_model.objects.create_user(email="jisoo@example.com", password=password, plan="premium")
+
+
+@pytest.fixture
+def other_user(django_user_model, password):
+    return django_user_model.objects.create_user(email="stranger@example.com", password=password)
+
+
+@pytest.fixture
+def logged_client(client, user):
+    client.force_login(user)
+    return client
