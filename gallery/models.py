@@ -98,7 +98,7 @@ class Result(models.Model):
     job = models.ForeignKey("studio.Job", on_delete=models.CASCADE, related_name="results")
     scene = models.ForeignKey(Scene, on_delete=models.SET_NULL, null=True, related_name="results")
     variant = models.PositiveSmallIntegerField(default=0)
-    image = models.ImageField(upload_to=result_upload_to, width_field="width", height_field="height")
+    image = models.ImageField(upload_to=result_upload_to)
     thumbnail = models.ImageField(upload_to=result_thumb_upload_to)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)

@@ -10,7 +10,11 @@ def concept_list(*, published_only: bool = True) -> QuerySet[Concept]:
     if published_only:
         qs = qs.filter(is_published=True, scenes__is_published=True).distinct()
     return qs.prefetch_related(
-        Prefetch("scenes", queryset=Scene.objects.filter(is_published=True).order_by("order", "id"), to_attr="published_scenes")
+        Prefetch(
+            "scenes",
+            queryset=Scene.objects.filter(is_published=True).order_by("order", "id"),
+            to_attr="published_scenes",
+        )
     )
 
 

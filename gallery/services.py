@@ -3,8 +3,7 @@
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from gpu_worker.engine.io import encode_jpeg
-from gpu_worker.engine.io import resize_max
+from gpu_worker.engine.io import encode_jpeg, resize_max
 
 from .models import Result, Scene
 
@@ -18,7 +17,9 @@ def _thumb_jpeg(img, max_side: int) -> bytes:
 def result_create(*, job, scene: Scene, variant: int, image, max_side: int, thumb_side: int) -> Result:
     """Store one finished couple photo (BGR array) with its thumbnail for the job's owner."""
     full, _ = resize_max(image, max_side)
-    result = Result(user=job.user, job=job, scene=scene, variant=variant)
+    result = Result(
+        user=job.user, job=job, scene=scene, variant=variant, width=full.shape[1], height=full.shape[0]
+    )
     result.image.save("result.jpg", ContentFile(encode_jpeg(full, quality=92)), save=False)
     result.thumbnail.save("thumb.jpg", ContentFile(_thumb_jpeg(full, thumb_side)), save=False)
     result.save()

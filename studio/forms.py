@@ -37,7 +37,10 @@ class JobForm(forms.Form):
         error_messages={"required": _("Please add a photo of Person B.")},
     )
     consent = forms.BooleanField(
-        label=_("I agree to the upload terms: our photos are used only to make these couple photos and are deleted right after."),
+        label=_(
+            "I agree to the upload terms: our photos are used only to make these couple photos "
+            "and are deleted right after."
+        ),
         error_messages={"required": _("Please accept the upload terms.")},
     )
     partner_consent = forms.BooleanField(

@@ -78,3 +78,6 @@ class JobPhoto(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job", "person", "index"], name="jobphoto_unique_slot"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.person}{self.index}"

@@ -2,7 +2,10 @@
 
 from pathlib import Path
 
+import django_rq
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rq import SimpleWorker
+from rq.timeouts import TimerDeathPenalty
 
 from tests.conftest import faces_dir
 
@@ -36,3 +39,18 @@ def build_concept(*, slug: str = "film-date", pairs=(("obama.jpg", "biden.jpg"),
         scene_create(concept=concept, image=scene_img, title=f"{left}+{right}", slots=slots[:2], order=order,
                      published=True)
     return concept
+
+
+class ThreadSafeWorker(SimpleWorker):
+    """The real rq worker loop, runnable off the main thread (signal handlers are main-thread only)."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self):
+        pass
+
+
+def run_worker() -> None:
+    """Process everything on the "swap" queue with a real rq worker in burst mode, in this process."""
+    q = django_rq.get_queue("swap")
+    ThreadSafeWorker([q], connection=q.connection).work(burst=True)

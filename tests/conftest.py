@@ -29,6 +29,21 @@ def _clean_redis():
     conn.flushdb()
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Each test gets its own private storage folder, so file assertions see only its own files."""
+    root = tmp_path / "private"
+    settings.PRIVATE_MEDIA_ROOT = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root), "base_url": None},
+        },
+    }
+    return root
+
+
 @pytest.fixture
 def password() -> str:
     return "Couple-photo-2026!"

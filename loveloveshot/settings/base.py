@@ -78,10 +78,11 @@ TEMPLATES = [
     },
 ]
 
+VAR_DIR = Path(env("LLS_VAR_DIR", str(BASE_DIR / "var")))
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": env("SQLITE_PATH", str(BASE_DIR / "var" / "db.sqlite3")),
+        "NAME": env("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
         "OPTIONS": {"timeout": 20},
     }
 }
@@ -120,7 +121,6 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
-VAR_DIR = Path(env("LLS_VAR_DIR", str(BASE_DIR / "var")))
 # Nothing user-related is ever public: uploads and results live in private storage and are
 # streamed by views that check ownership (X-Accel-Redirect ready).
 PRIVATE_MEDIA_ROOT = VAR_DIR / "private"

