@@ -123,7 +123,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Nothing user-related is ever public: uploads and results live in private storage and are
 # streamed by views that check ownership (X-Accel-Redirect ready).
-PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
+PRIVATE_MEDIA_ROOT = Path(env("LLS_PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media-not-public/"
 STORAGES = {

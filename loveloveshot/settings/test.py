@@ -12,7 +12,7 @@ SECRET_KEY = "test-only-key"
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 VAR_DIR = Path(os.environ.get("LLS_VAR_DIR") or tempfile.mkdtemp(prefix="lls-test-"))  # noqa: F405
-PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("LLS_PRIVATE_MEDIA_ROOT") or VAR_DIR / "private")  # noqa: F405
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     **STORAGES,
@@ -27,3 +27,6 @@ DATABASES = {
         "OPTIONS": {"timeout": 30},
     }
 }
+# Serve static files straight from static/ (no collectstatic step in tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

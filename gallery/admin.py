@@ -1,0 +1,239 @@
+"""Admin for concepts, scenes and results.
+
+Scene and result files live in private storage; ``gallery:scene-image`` serves published scenes
+only and the result views serve their owner only, so the admin streams previews through its own
+staff-only URLs (``ModelAdmin.get_urls`` wrapped in ``admin_site.admin_view``)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import Count
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .files import serve_private
+from .models import Concept, Result, Scene
+
+PREVIEW_KINDS = ("image", "thumb")
+
+
+class PrivatePreviewMixin:
+    """Adds ``<app>_<model>_preview`` (staff only) streaming ``obj.image`` / ``obj.thumbnail``."""
+
+    def get_urls(self):
+        opts = self.model._meta
+        urls = [
+            path(
+                "preview/<uuid:public_id>/<str:kind>.jpg",
+                self.admin_site.admin_view(self.preview_view),
+                name=f"{opts.app_label}_{opts.model_name}_preview",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def preview_view(self, request, public_id, kind):
+        if kind not in PREVIEW_KINDS:
+            raise Http404
+        obj = self.model.objects.filter(public_id=public_id).first()
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        field = obj.thumbnail if kind == "thumb" and obj.thumbnail else obj.image
+        response = serve_private(field)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def preview_url(self, obj, kind: str = "thumb") -> str:
+        opts = self.model._meta
+        return reverse(
+            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_preview", args=[obj.public_id, kind]
+        )
+
+    @admin.display(description=_("preview"))
+    def list_thumb(self, obj):
+        if not obj.pk or not (obj.thumbnail or obj.image):
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" loading="lazy" style="height:64px;width:auto;border-radius:4px">',
+            self.preview_url(obj, "thumb"),
+        )
+
+
+def _box_style(box) -> str | None:
+    try:
+        x, y, w, h = (round(float(v) * 100, 2) for v in box)
+    except (TypeError, ValueError):
+        return None
+    return f"left:{x}%;top:{y}%;width:{w}%;height:{h}%"
+
+
+SLOT_COLORS = {"A": "#e91e63", "B": "#2196f3"}
+
+
+def slot_preview_html(*, image_url: str, slots: list[tuple[str, object, str]]):
+    """The scene image with one absolutely positioned, labelled box per face slot."""
+    boxes = []
+    for letter, box, label in slots:
+        style = _box_style(box)
+        if style is None:
+            continue
+        text = letter if not label or label == letter else f"{letter} · {label}"
+        boxes.append(
+            format_html(
+                '<div class="lls-slot lls-slot-{}" title="{}" style="position:absolute;{};'
+                'border:2px solid {};box-sizing:border-box;pointer-events:none">'
+                '<span style="position:absolute;left:0;top:-1.5em;background:{};color:#fff;'
+                'font:bold 12px/1.4 sans-serif;padding:0 4px;border-radius:3px;white-space:nowrap">{}</span></div>',
+                letter.lower(),
+                label or letter,
+                style,
+                SLOT_COLORS[letter],
+                SLOT_COLORS[letter],
+                text,
+            )
+        )
+    return format_html(
+        '<div class="lls-slot-preview" style="position:relative;display:inline-block;max-width:480px;'
+        'margin-top:1.5em"><img src="{}" alt="" style="display:block;width:100%;height:auto">{}</div>',
+        image_url,
+        format_html("".join(["{}"] * len(boxes)), *boxes) if boxes else "",
+    )
+
+
+# --- concepts & scenes ----------------------------------------------------------------------------
+
+
+# Private files have no public URL: a plain file input instead of "Currently: <dead link>".
+PRIVATE_FILE_WIDGETS = {models.ImageField: {"widget": forms.FileInput}, models.FileField: {"widget": forms.FileInput}}
+
+
+class SceneInline(admin.TabularInline):
+    model = Scene
+    formfield_overrides = PRIVATE_FILE_WIDGETS
+    extra = 0
+    fields = ("title", "image", "slot_a", "slot_b", "slot_a_label", "slot_b_label", "is_published", "order")
+    show_change_link = True
+
+
+@admin.register(Concept)
+class ConceptAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name_ko", "name_en", "scene_count", "is_published", "order", "updated_at")
+    list_editable = ("is_published", "order")
+    list_filter = ("is_published",)
+    search_fields = ("slug", "name_ko", "name_en")
+    prepopulated_fields = {"slug": ("name_en",)}
+    inlines = [SceneInline]
+    actions = ["publish", "unpublish"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(scene_total=Count("scenes"))
+
+    @admin.display(description=_("scenes"), ordering="scene_total")
+    def scene_count(self, obj) -> int:
+        return obj.scene_total
+
+    @admin.action(description=_("Publish selected concepts"), permissions=["change"])
+    def publish(self, request, queryset):
+        n = queryset.update(is_published=True)
+        self.message_user(request, ngettext("%d concept published.", "%d concepts published.", n) % n)
+
+    @admin.action(description=_("Unpublish selected concepts"), permissions=["change"])
+    def unpublish(self, request, queryset):
+        n = queryset.update(is_published=False)
+        self.message_user(request, ngettext("%d concept unpublished.", "%d concepts unpublished.", n) % n)
+
+
+@admin.register(Scene)
+class SceneAdmin(PrivatePreviewMixin, admin.ModelAdmin):
+    list_display = ("list_thumb", "__str__", "concept", "order", "is_published", "created_at")
+    list_display_links = ("list_thumb", "__str__")
+    list_editable = ("is_published",)
+    list_filter = ("is_published", "concept")
+    list_select_related = ("concept",)
+    formfield_overrides = PRIVATE_FILE_WIDGETS
+    search_fields = ("title", "concept__slug", "concept__name_ko", "concept__name_en")
+    readonly_fields = ("public_id", "slot_preview", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("concept", "title", "order", "is_published", "public_id")}),
+        (_("Image"), {"fields": ("image", "thumbnail")}),
+        (_("Face slots"), {"fields": ("slot_preview", "slot_a", "slot_a_label", "slot_b", "slot_b_label")}),
+        (_("Dates"), {"fields": ("created_at", "updated_at")}),
+    )
+    actions = ["publish", "unpublish"]
+
+    @admin.display(description=_("face slots"))
+    def slot_preview(self, obj):
+        if not obj or not obj.pk or not (obj.thumbnail or obj.image):
+            return _("Save the scene to see its face slots.")
+        return slot_preview_html(
+            image_url=self.preview_url(obj, "thumb" if obj.thumbnail else "image"),
+            slots=[("A", obj.slot_a, obj.slot_a_label), ("B", obj.slot_b, obj.slot_b_label)],
+        )
+
+    @admin.action(description=_("Publish selected scenes"), permissions=["change"])
+    def publish(self, request, queryset):
+        n = queryset.update(is_published=True)
+        self.message_user(request, ngettext("%d scene published.", "%d scenes published.", n) % n)
+
+    @admin.action(description=_("Unpublish selected scenes"), permissions=["change"])
+    def unpublish(self, request, queryset):
+        n = queryset.update(is_published=False)
+        self.message_user(request, ngettext("%d scene unpublished.", "%d scenes unpublished.", n) % n)
+
+
+# --- results --------------------------------------------------------------------------------------
+
+
+@admin.register(Result)
+class ResultAdmin(PrivatePreviewMixin, admin.ModelAdmin):
+    list_display = ("list_thumb", "public_id", "user", "job", "scene", "variant", "size", "is_hidden", "created_at")
+    list_display_links = ("list_thumb", "public_id")
+    list_editable = ("is_hidden",)
+    list_filter = ("is_hidden", "scene__concept")
+    list_select_related = ("user", "job", "scene")
+    search_fields = ("public_id", "user__email", "job__public_id")
+    date_hierarchy = "created_at"
+    fields = (
+        "large_preview",
+        "public_id",
+        "user",
+        "job",
+        "scene",
+        "variant",
+        "width",
+        "height",
+        "is_hidden",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = tuple(f for f in fields if f != "is_hidden")
+    actions = ["hide", "unhide"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # results are made by the worker
+
+    @admin.display(description=_("size"))
+    def size(self, obj) -> str:
+        return f"{obj.width}×{obj.height}"
+
+    @admin.display(description=_("image"))
+    def large_preview(self, obj):
+        if not obj or not obj.pk:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="" style="max-width:480px;height:auto"></a>',
+            self.preview_url(obj, "image"),
+            self.preview_url(obj, "thumb"),
+        )
+
+    @admin.action(description=_("Hide selected results"), permissions=["change"])
+    def hide(self, request, queryset):
+        n = queryset.update(is_hidden=True)
+        self.message_user(request, ngettext("%d result hidden.", "%d results hidden.", n) % n, messages.SUCCESS)
+
+    @admin.action(description=_("Unhide selected results"), permissions=["change"])
+    def unhide(self, request, queryset):
+        n = queryset.update(is_hidden=False)
+        self.message_user(request, ngettext("%d result unhidden.", "%d results unhidden.", n) % n, messages.SUCCESS)
