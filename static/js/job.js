@@ -1,0 +1,315 @@
+/* LoveLoveShot — live job page.
+ * Applies websocket frames from /ws/jobs/<id>/ to the server-rendered page. When the socket is down it
+ * reconnects with backoff and polls the JSON status endpoint every 2 s until the socket is back or the
+ * job has finished. All visible sentences come from data-t-* attributes rendered by the template. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("job");
+  if (!root) return;
+
+  var T = root.dataset;
+  var STAGES = ["detect", "swap", "finish"];
+  var POLL_MS = 2000;
+  var MAX_BACKOFF_MS = 30000;
+
+  var initial = {};
+  try {
+    initial = JSON.parse(document.getElementById("job-state").textContent) || {};
+  } catch (e) { /* keep the server-rendered page as is */ }
+
+  var state = {
+    status: initial.status || T.status || "queued",
+    stage: initial.stage || "",
+    pct: initial.pct || 0,
+    position: initial.position == null ? null : initial.position,
+    attempts: initial.attempts || 0,
+    results: initial.results || [],
+    code: initial.code || null,
+    reason: initial.reason || null,
+    can_retry: !!initial.can_retry
+  };
+
+  function $(sel) { return root.querySelector(sel); }
+  function fmt(template, values) {
+    return String(template || "").replace(/\{(\w+)\}/g, function (m, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? values[key] : m;
+    });
+  }
+  function isTerminal() { return state.status === "done" || state.status === "failed"; }
+  function clampPct(v) {
+    var n = Math.round(Number(v));
+    return isNaN(n) ? 0 : Math.max(0, Math.min(100, n));
+  }
+
+  /* ---------------- frames ---------------- */
+  function apply(frame) {
+    if (!frame || typeof frame !== "object") return;
+    switch (frame.type) {
+      case "state":
+        ["status", "stage", "position", "results", "code", "reason"].forEach(function (k) {
+          if (k in frame) state[k] = frame[k];
+        });
+        if ("pct" in frame) state.pct = clampPct(frame.pct);
+        if ("attempts" in frame) state.attempts = frame.attempts;
+        if ("can_retry" in frame) state.can_retry = !!frame.can_retry;
+        break;
+      case "queue":
+        state.position = frame.position == null ? null : frame.position;
+        if (!isTerminal()) state.status = "queued";
+        break;
+      case "status":
+        if (frame.status) state.status = frame.status;
+        if (frame.attempt != null) state.attempts = frame.attempt;
+        if (state.status === "running") state.position = null;
+        if (state.status === "queued" || state.status === "running") {
+          state.code = null;
+          state.reason = null;
+        }
+        if (frame.status === "queued") {
+          // Back in line for another attempt: the stepper starts over.
+          state.stage = "";
+          state.pct = 0;
+        }
+        break;
+      case "progress":
+        if (frame.stage) state.stage = frame.stage;
+        if ("pct" in frame) state.pct = clampPct(frame.pct);
+        if (state.status === "queued") state.status = "running";
+        state.position = null;
+        break;
+      case "done":
+        state.status = "done";
+        state.results = frame.results || [];
+        state.pct = 100;
+        state.stage = "finish";
+        state.position = null;
+        break;
+      case "failed":
+        state.status = "failed";
+        state.code = frame.code || null;
+        state.reason = frame.reason || T.tReason;
+        state.can_retry = !!frame.can_retry;
+        state.position = null;
+        break;
+      default:
+        return;
+    }
+    render();
+    if (isTerminal()) stopPolling();
+  }
+
+  /* ---------------- rendering ---------------- */
+  var renderedResults = null;
+
+  function render() {
+    var status = state.status;
+    root.dataset.status = status;
+
+    var badge = $("[data-testid=job-status]");
+    badge.className = "badge badge-" + status;
+    badge.dataset.status = status;
+    badge.querySelector("[data-status-label]").textContent = T["t" + status.charAt(0).toUpperCase() + status.slice(1)] || status;
+    badge.querySelector("[data-status-code]").textContent = status;
+
+    Array.prototype.forEach.call(root.querySelectorAll("[data-title-for]"), function (el) {
+      el.hidden = el.dataset.titleFor.split(" ").indexOf(status) === -1;
+    });
+
+    // queue
+    var queue = $("[data-testid=queue-position]");
+    queue.hidden = status !== "queued";
+    queue.dataset.position = state.position == null ? "" : state.position;
+    queue.querySelector("[data-queue-text]").textContent =
+      state.position ? fmt(T.tQueue, { position: state.position }) : T.tQueued;
+
+    // stepper + progress
+    $("[data-progress-block]").hidden = isTerminal();
+    var current = STAGES.indexOf(state.stage);
+    Array.prototype.forEach.call(root.querySelectorAll("[data-step]"), function (li) {
+      var i = STAGES.indexOf(li.dataset.step);
+      li.classList.toggle("is-done", current > -1 && i < current);
+      li.classList.toggle("is-current", i === current && status === "running");
+      if (i === current && status === "running") li.setAttribute("aria-current", "step");
+      else li.removeAttribute("aria-current");
+    });
+    var stageEl = $("[data-testid=job-stage]");
+    stageEl.dataset.stage = state.stage || "";
+    stageEl.querySelector("[data-stage-code]").textContent = state.stage || "";
+    var stageText;
+    if (current > -1 && status !== "queued") stageText = T["tStage" + state.stage.charAt(0).toUpperCase() + state.stage.slice(1)];
+    else stageText = status === "queued" ? T.tStageWaiting : T.tStageReady;
+    stageEl.querySelector("[data-stage-text]").textContent = stageText;
+
+    var pct = status === "done" ? 100 : clampPct(state.pct);
+    var bar = $("[data-testid=job-progress]");
+    bar.setAttribute("aria-valuenow", String(pct));
+    bar.dataset.pct = String(pct);
+    bar.querySelector(".progress-fill").style.width = pct + "%";
+    $("[data-pct-text]").textContent = String(pct);
+
+    var attempt = $("[data-attempt]");
+    attempt.hidden = !(state.attempts >= 2) || isTerminal();
+    attempt.textContent = fmt(T.tAttempt, { attempt: state.attempts });
+
+    // failure
+    var err = $("[data-testid=job-error]");
+    err.hidden = status !== "failed";
+    if (status === "failed") {
+      $("[data-reason]").textContent = state.reason || T.tReason;
+      $("[data-retry]").hidden = !state.can_retry;
+    }
+
+    // results
+    $("[data-results-wrap]").hidden = status !== "done";
+    if (status === "done") renderResults(state.results || []);
+  }
+
+  function renderResults(results) {
+    var key = results.map(function (r) { return r.id; }).join(",");
+    if (key === renderedResults) return;
+    renderedResults = key;
+    var grid = $("[data-testid=results]");
+    grid.innerHTML = "";
+    results.forEach(function (r, index) {
+      var li = document.createElement("li");
+      li.className = "photo-tile is-new";
+      li.style.animationDelay = (index * 80) + "ms";
+
+      var link = document.createElement("a");
+      link.href = r.page;
+      link.className = "photo-link";
+      link.title = T.tOpen;
+      var img = document.createElement("img");
+      img.src = r.thumb;
+      img.alt = fmt(T.tResultAlt, { n: index + 1 });
+      if (r.width && r.height) {
+        img.width = r.width;
+        img.height = r.height;
+      }
+      link.appendChild(img);
+
+      var dl = document.createElement("a");
+      dl.href = r.download;
+      dl.className = "photo-download";
+      dl.setAttribute("download", "");
+      dl.textContent = T.tDownload;
+
+      li.appendChild(link);
+      li.appendChild(dl);
+      grid.appendChild(li);
+    });
+  }
+
+  /* ---------------- connection ---------------- */
+  var socket = null;
+  var socketOpen = false;
+  var retries = 0;
+  var reconnectTimer = null;
+  var pollTimer = null;
+  var stopped = false; // 4401/4404: the socket will never accept us; do not hammer it
+
+  function setLive(on) {
+    var el = $("[data-live]");
+    if (isTerminal()) { el.textContent = ""; el.className = "live-note small"; return; }
+    el.textContent = on ? T.tLive : T.tOffline;
+    el.className = "live-note small " + (on ? "is-live" : "is-offline");
+  }
+
+  function poll() {
+    if (!window.fetch) return;
+    fetch(T.statusUrl, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (response.status === 404 || response.redirected) { stopPolling(); return null; }
+        if (!response.ok) return null;
+        return response.json();
+      })
+      .then(function (data) { if (data) apply(Object.assign({ type: "state" }, data)); })
+      .catch(function () { /* offline: try again on the next tick */ });
+  }
+
+  function startPolling() {
+    if (pollTimer || isTerminal()) return;
+    poll();
+    pollTimer = window.setInterval(function () {
+      if (socketOpen || isTerminal()) { stopPolling(); return; }
+      poll();
+    }, POLL_MS);
+  }
+
+  function stopPolling() {
+    if (pollTimer) window.clearInterval(pollTimer);
+    pollTimer = null;
+  }
+
+  function scheduleReconnect() {
+    if (stopped || reconnectTimer || isTerminal()) return;
+    var delay = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, retries)) + Math.floor(Math.random() * 400);
+    retries += 1;
+    reconnectTimer = window.setTimeout(function () {
+      reconnectTimer = null;
+      connect();
+    }, delay);
+  }
+
+  function onDown() {
+    socketOpen = false;
+    socket = null;
+    if (stopped) { stopPolling(); setLive(false); return; }
+    setLive(false);
+    startPolling();
+    scheduleReconnect();
+  }
+
+  function connect() {
+    if (!("WebSocket" in window)) { startPolling(); return; }
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var ws;
+    try {
+      ws = new WebSocket(scheme + window.location.host + T.wsPath);
+    } catch (e) {
+      onDown();
+      return;
+    }
+    socket = ws;
+    ws.onopen = function () {
+      socketOpen = true;
+      retries = 0;
+      stopPolling();
+      setLive(true);
+    };
+    ws.onmessage = function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      apply(frame);
+      if (isTerminal()) setLive(true);
+    };
+    ws.onclose = function (event) {
+      if (socket !== ws) return;
+      if (event.code === 4401 || event.code === 4404) stopped = true;
+      onDown();
+    };
+    ws.onerror = function () { /* onclose follows and handles it */ };
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState !== "visible") return;
+    if (socket && socketOpen) {
+      try { socket.send(JSON.stringify({ type: "refresh" })); } catch (e) { /* ignore */ }
+    } else if (!isTerminal()) {
+      poll();
+      if (!stopped && !reconnectTimer && !socket) { retries = 0; connect(); }
+    }
+  });
+
+  window.addEventListener("online", function () {
+    if (!socketOpen && !socket && !stopped && !isTerminal()) {
+      if (reconnectTimer) { window.clearTimeout(reconnectTimer); reconnectTimer = null; }
+      retries = 0;
+      connect();
+    }
+  });
+
+  render();
+  connect();
+})();
