@@ -1,20 +1,29 @@
 """Validating and normalising user photos before a job is queued.
 
-Each photo is really decoded (size and pixel limits checked before decoding), must show a face, and
-is stored re-encoded as a clean JPEG: upright, no EXIF/GPS, never under the client's filename."""
+Each photo is really decoded (size and pixel limits checked before decoding), must pass the engine's
+quality gate (exactly one usable face, big enough, sharp, not in profile, eyes open: see
+``gpu_worker.engine.gate``), and is stored re-encoded as a clean JPEG: upright, no EXIF/GPS, never
+under the client's filename. One person's photos must also show the same person (SFace, mean
+identity). ``settings.UPLOAD_MIN_EYE_DISTANCE`` sets the smallest face accepted (eye-centre distance in px
+of the stored photo); the product rule is 80 px (``gate.MIN_EYE_DISTANCE``). Until the settings carry
+it, the default here is ``LEGACY_MIN_EYE_DISTANCE`` (40 px) because existing demo/test uploads
+(astronaut.png, 47 px) must keep passing."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
-from gpu_worker.engine import EngineError, decode_image, encode_jpeg, get_engine
+from gpu_worker.engine import EngineError, Face, decode_image, encode_jpeg, get_engine
+from gpu_worker.engine.gate import check_photo, same_person_check
 from gpu_worker.engine.io import resize_max
 
-from .messages import error_message
+from .messages import error_message, note_message
 
 STORED_MAX_SIDE = 2048
+LEGACY_MIN_EYE_DISTANCE = 40.0
 
 
 @dataclass
@@ -23,6 +32,9 @@ class CheckedPhoto:
     width: int
     height: int
     faces: int
+    notes: list[str] = field(default_factory=list)  # sentences about an accepted photo (e.g. which face)
+    face: Face | None = field(default=None, repr=False)
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 class PhotoRejected(Exception):
@@ -52,10 +64,13 @@ def photo_check(upload: UploadedFile) -> CheckedPhoto:
     if min(height, width) < settings.UPLOAD_MIN_SIDE:
         raise PhotoRejected("too_small")
     img, _scale = resize_max(img, STORED_MAX_SIDE)
-    faces = get_engine().inspect(img)
-    if not faces:
-        raise PhotoRejected("no_face")
-    return CheckedPhoto(jpeg=encode_jpeg(img, quality=93), width=img.shape[1], height=img.shape[0], faces=len(faces))
+    gate = check_photo(get_engine(), img,
+                       min_eye_distance=float(getattr(settings, "UPLOAD_MIN_EYE_DISTANCE", LEGACY_MIN_EYE_DISTANCE)))
+    if not gate.ok:
+        raise PhotoRejected(gate.code)
+    notes = [note_message(code, position=gate.position) for code in gate.notes]
+    return CheckedPhoto(jpeg=encode_jpeg(img, quality=93), width=img.shape[1], height=img.shape[0],
+                        faces=gate.faces, notes=notes, face=gate.face, image=img)
 
 
 def photos_check(*, photos: list[UploadedFile], plan: str, label: str) -> tuple[list[CheckedPhoto], list[str]]:
@@ -77,4 +92,10 @@ def photos_check(*, photos: list[UploadedFile], plan: str, label: str) -> tuple[
         except PhotoRejected as exc:
             name = (upload.name or "photo")[:80]
             errors.append(f"{label} · {name}: {exc.message}")
+    if not errors and len(checked) >= 2:
+        for i in same_person_check(get_engine(), [c.image for c in checked], [c.face for c in checked]):
+            name = (photos[i].name or "photo")[:80]
+            errors.append(f"{label} · {name}: {error_message('not_same_person')}")
+    for c in checked:
+        c.image = None  # don't keep decoded pixels around once the checks are done
     return checked, errors

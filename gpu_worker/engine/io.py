@@ -13,6 +13,21 @@ from .types import ImageDecodeError
 DEFAULT_MAX_PIXELS = 40_000_000
 
 
+_HEIF_REGISTERED = False
+
+
+def _register_heif() -> None:
+    """Let Pillow open HEIC/HEIF (iPhone photos) when pillow-heif is installed."""
+    global _HEIF_REGISTERED
+    if not _HEIF_REGISTERED:
+        _HEIF_REGISTERED = True
+        try:
+            from pillow_heif import register_heif_opener
+        except ImportError:  # pragma: no cover - optional
+            return
+        register_heif_opener()
+
+
 def _header_size(data: bytes) -> tuple[int, int, object] | None:
     """(width, height, lazily opened PIL image) from the header only, or None if PIL can't tell.
 
@@ -22,6 +37,7 @@ def _header_size(data: bytes) -> tuple[int, int, object] | None:
         from PIL import Image
     except ImportError:  # pragma: no cover - pillow is a base requirement
         return None
+    _register_heif()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning: we apply our own limit
@@ -88,6 +104,10 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarra
         raise ImageDecodeError("decode", "empty or non-bytes input")
     data = bytes(data)
     header = _header_size(data)
+    if header is None:
+        # Only formats whose size can be read before decoding are accepted (bomb guard): this also
+        # refuses SVG/HTML/PDF and anything else that is not a raster photo.
+        raise ImageDecodeError("decode", "not a recognised image format")
     pil_im = None
     if header is not None:
         w, h, pil_im = header

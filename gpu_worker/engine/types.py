@@ -91,12 +91,22 @@ class Face:
 
 @dataclass
 class Identity:
-    """A user's face material: one (image, face) pair per usable photo plus SFace embedding."""
+    """A user's face material: one (image, face) pair per usable photo plus SFace embedding.
+
+    ``landmarks[i]`` is photo i's dense mesh (``Landmarks``) or None where MediaPipe failed;
+    ``poses[i]`` its (yaw, pitch, roll) in degrees or None; ``embeddings[i]`` its SFace vector.
+    ``outliers`` lists photos whose face does not match the others (never used as a source;
+    ``embedding`` is the mean over the rest).
+    """
 
     crops: list[np.ndarray] = field(default_factory=list)
     faces: list[Face] = field(default_factory=list)
     images: list[np.ndarray] = field(default_factory=list)
     embedding: np.ndarray | None = None
+    landmarks: list[Any] = field(default_factory=list)
+    poses: list[tuple[float, float, float] | None] = field(default_factory=list)
+    embeddings: list[np.ndarray] = field(default_factory=list)
+    outliers: list[int] = field(default_factory=list)
 
 
 class EngineError(Exception):

@@ -10,7 +10,6 @@ import pytest
 import gpu_worker.engine as eng_pkg
 from gpu_worker.engine import Engine, NoFaceError, SceneError, get_engine
 from gpu_worker.engine.identity import cosine
-from gpu_worker.engine.mask import face_mask
 
 from .conftest import load_portrait, scene_of
 
@@ -56,7 +55,7 @@ def test_swap_changes_identity_to_user(engine, left, right, style, user_a, user_
         print(f"{style} slot {slot}: cos(result,user)={c_user:.3f} cos(result,scene)={c_scene:.3f}")
         assert c_user > c_scene, (slot, c_user, c_scene)
         assert c_user > 0.35, (slot, c_user)
-        union = np.maximum(union, face_mask(scene.shape, target))
+        union = np.maximum(union, engine.last_report["slots"][slot]["mask"])
 
     # no black holes: pixels that turned (near) black must be rare
     newly_black = (out.max(axis=2) < 12) & (scene.max(axis=2) >= 12)

@@ -1,0 +1,131 @@
+"""Upload quality gate: is this photo good material for a swap? (Used before a job is queued.)
+
+Blocking codes (``PhotoCheck.code``): ``no_face``, ``multiple_faces`` (several faces of similar
+size: we can't tell which one is the user), ``face_too_small`` (eye-to-eye distance below the
+minimum), ``blurry``, ``profile`` (head turned too far), ``eyes_closed``. Non-blocking notes
+(``PhotoCheck.notes``): ``multiple_faces_used`` (other, much smaller faces were ignored; ``position``
+says which face is used). Identity consistency across one person's photos: :func:`same_person_check`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from .identity import SAME_PERSON_COS, identity_outliers
+from .io import to_bgr_u8
+from .landmarks import Landmarks
+from .types import Face
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .pipeline import Engine
+
+MIN_EYE_DISTANCE = 80.0  # px between the eye centres
+MAX_YAW = 40.0  # degrees; beyond this one side of the face is mostly hidden
+MAX_PITCH = 35.0
+EYES_CLOSED = 0.12  # lid gap / eye width, both eyes
+MIN_SHARPNESS = 250.0  # variance of the Laplacian on the face normalised to 64 px eye distance
+DOMINANT_AREA = 2.5  # the largest face counts as "the" face when it is this many times the next one
+_NORM_IOD = 64.0
+
+
+@dataclass
+class PhotoCheck:
+    code: str | None = None  # first blocking problem, None when the photo is usable
+    notes: list[str] = field(default_factory=list)
+    faces: int = 0
+    face: Face | None = None  # the face the engine will use (the largest)
+    position: str | None = None  # "left" / "center" / "right" of that face in the photo
+    eye_distance: float = 0.0
+    sharpness: float = 0.0
+    yaw: float | None = None
+    pitch: float | None = None
+    eyes_open: tuple[float, float] | None = None
+    landmarks: Landmarks | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.code is None
+
+
+def face_sharpness(img: np.ndarray, face: Face) -> float:
+    """Variance of the Laplacian over the inner face, after scaling the face to a 64 px eye distance
+    (so the number does not depend on the photo's resolution)."""
+    s = _NORM_IOD / max(face.eye_distance, 1.0)
+    c = face.eye_center * 0.5 + face.mouth_center * 0.5
+    half = 1.1 * _NORM_IOD
+    side = int(2 * half)
+    M = np.float32([[s, 0, half - s * c[0]], [0, s, half - s * c[1]]])
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    gray = cv2.cvtColor(to_bgr_u8(img), cv2.COLOR_BGR2GRAY)
+    if s < 0.5:  # area-average first so downscaling doesn't alias (aliasing looks "sharp")
+        f = s * 1.5
+        gray = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        M = np.float32([[s / f, 0, M[0, 2]], [0, s / f, M[1, 2]]])
+        interp = cv2.INTER_AREA
+    crop = cv2.warpAffine(gray, M, (side, side), flags=interp, borderMode=cv2.BORDER_REFLECT)
+    inner = crop[int(0.25 * side):int(0.8 * side), int(0.2 * side):int(0.8 * side)]
+    return float(cv2.Laplacian(inner.astype(np.float32), cv2.CV_32F, ksize=3).var())
+
+
+def _position(face: Face, width: int) -> str:
+    x = float(face.center[0]) / max(width, 1)
+    return "left" if x < 0.4 else ("right" if x > 0.6 else "center")
+
+
+def check_photo(engine: Engine, img: np.ndarray, *, min_eye_distance: float = MIN_EYE_DISTANCE,
+                max_yaw: float = MAX_YAW, min_sharpness: float = MIN_SHARPNESS) -> PhotoCheck:
+    """Assess one upload (BGR). The checks run in the order of the codes in the module docstring;
+    ``code`` is the first that fails, the measurements are filled as far as they got."""
+    img = to_bgr_u8(img)
+    faces = sorted(engine.inspect(img), key=lambda f: f.area, reverse=True)
+    res = PhotoCheck(faces=len(faces))
+    if not faces:
+        res.code = "no_face"
+        return res
+    face = faces[0]
+    res.face, res.position = face, _position(face, img.shape[1])
+    if len(faces) > 1:
+        if faces[0].area < DOMINANT_AREA * faces[1].area:
+            res.code = "multiple_faces"
+            return res
+        res.notes.append("multiple_faces_used")
+    res.eye_distance = face.eye_distance
+    if face.eye_distance < min_eye_distance:
+        res.code = "face_too_small"
+        return res
+    res.sharpness = face_sharpness(img, face)
+    if res.sharpness < min_sharpness:
+        res.code = "blurry"
+        return res
+    lm = engine.landmarks(img, face)
+    res.landmarks = lm
+    if lm is not None:
+        yaw, pitch, _ = lm.pose()
+        res.yaw, res.pitch = yaw, pitch
+        res.eyes_open = lm.eyes_open()
+        if abs(yaw) > max_yaw or abs(pitch) > MAX_PITCH:
+            res.code = "profile"
+            return res
+        if max(res.eyes_open) < EYES_CLOSED:
+            res.code = "eyes_closed"
+            return res
+    elif abs(face.yaw_proxy) > 0.35:  # no mesh: the nose far off the eye midpoint = turned head
+        res.code = "profile"
+    return res
+
+
+def same_person_check(engine: Engine, images: list[np.ndarray], faces: list[Face] | None = None,
+                      threshold: float = SAME_PERSON_COS) -> list[int]:
+    """Indices of photos that are not the same person as the others (SFace, mean identity):
+    see :func:`identity.identity_outliers`. ``faces`` (one per image) skips detection."""
+    if len(images) < 2:
+        return []
+    vecs = []
+    for i, img in enumerate(images):
+        f = faces[i] if faces is not None else max(engine.inspect(img), key=lambda f: f.area)
+        vecs.append(engine.embedder.embed(to_bgr_u8(img), f))
+    return identity_outliers(vecs, threshold)

@@ -1,0 +1,109 @@
+"""Upload quality gate on real photos: face count, size, blur, profile, closed eyes, same person."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from gpu_worker.engine.gate import MIN_EYE_DISTANCE, check_photo, face_sharpness, same_person_check
+from gpu_worker.engine.landmarks import LEFT_EYE, RIGHT_EYE, Landmarks
+
+from .conftest import load_portrait, scene_of
+
+GOOD = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "grace_hopper.jpg", "32bit.png"]
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_good_portraits_pass(engine, name):
+    res = check_photo(engine, load_portrait(name))
+    assert res.ok, (name, res.code)
+    assert res.faces == 1 and res.notes == [] and res.eye_distance >= MIN_EYE_DISTANCE
+    assert res.yaw is not None and abs(res.yaw) < 25 and min(res.eyes_open) > 0.15
+
+
+def test_no_face(engine):
+    res = check_photo(engine, np.full((600, 500, 3), 190, np.uint8))
+    assert res.code == "no_face" and res.faces == 0
+
+
+def test_small_face_is_refused_at_80px_but_passes_a_lower_limit(engine):
+    img = load_portrait("astronaut.png")  # about 47 px between the eyes
+    assert check_photo(engine, img).code == "face_too_small"
+    assert check_photo(engine, img, min_eye_distance=40).ok
+
+
+def test_two_similar_faces_are_refused(engine):
+    res = check_photo(engine, scene_of(engine, "obama.jpg", "biden.jpg", "film"))
+    assert res.code == "multiple_faces" and res.faces == 2
+
+
+def test_small_background_face_is_ignored_with_a_note(engine):
+    img = load_portrait("obama.jpg")
+    small = cv2.resize(load_portrait("grace_hopper.jpg"), None, fx=0.35, fy=0.35, interpolation=cv2.INTER_AREA)
+    img[-small.shape[0]:, -small.shape[1]:] = small  # bottom right corner
+    res = check_photo(engine, img)
+    assert res.faces == 2 and res.ok and res.notes == ["multiple_faces_used"]
+    assert res.position == "center" and res.face.eye_distance > 90
+
+
+@pytest.mark.parametrize("name", ["obama.jpg", "biden.jpg", "grace_hopper.jpg"])
+def test_blurred_photo_is_refused(engine, name):
+    img = load_portrait(name)
+    face = engine.inspect(img)[0]
+    sharp = face_sharpness(img, face)
+    # blur of 3 px at a 64 px eye distance (scaled to this photo's face size)
+    blurred = cv2.GaussianBlur(img, (0, 0), 3.0 * face.eye_distance / 64)
+    res = check_photo(engine, blurred, min_eye_distance=60)  # blur shifts the eye keypoints a little
+    assert res.code == "blurry", (name, res.sharpness, sharp)
+    # the measure does not depend on resolution: the same photo at half size is still sharp
+    half = cv2.resize(img, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    assert face_sharpness(half, engine.inspect(half)[0]) > 0.3 * sharp
+
+
+def _closed_eyes(lm: Landmarks) -> Landmarks:
+    """The upper lids lowered onto the lower lids (what the mesh reports for closed eyes)."""
+    p = lm.pts.copy()
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        n = len(eye)  # contour: corner, 7 upper-lid points, corner, 7 lower-lid points
+        for k in range(1, n // 2):
+            up, low = eye[k], eye[n - k]
+            p[up, :2] = p[low, :2] + 0.01 * (p[up, :2] - p[low, :2])
+    return Landmarks(p)
+
+
+def _turned(lm: Landmarks, deg: float) -> Landmarks:
+    p = lm.pts.astype(np.float64).copy()
+    c = p[:468].mean(0)
+    a = math.radians(deg)
+    R = np.array([[math.cos(a), 0, -math.sin(a)], [0, 1, 0], [math.sin(a), 0, math.cos(a)]])
+    return Landmarks(((p - c) @ R.T + c).astype(np.float32))
+
+
+def test_closed_eyes_and_profile_are_refused(engine, monkeypatch):
+    img = load_portrait("grace_hopper.jpg")
+    face = engine.inspect(img)[0]
+    lm = engine.landmarks(img, face)
+    assert max(_closed_eyes(lm).eyes_open()) < 0.05
+    real = engine.landmarks
+    monkeypatch.setattr(engine, "landmarks", lambda i, f: _closed_eyes(real(i, f)))
+    assert check_photo(engine, img).code == "eyes_closed"
+    monkeypatch.setattr(engine, "landmarks", lambda i, f: _turned(real(i, f), 60))
+    res = check_photo(engine, img)
+    assert res.code == "profile" and res.yaw > 50
+    monkeypatch.setattr(engine, "landmarks", lambda i, f: _turned(real(i, f), 15))
+    assert check_photo(engine, img).ok
+    # without a mesh the gate still works on the five keypoints
+    monkeypatch.setattr(engine, "landmarks", lambda i, f: None)
+    res = check_photo(engine, img)
+    assert res.ok and res.yaw is None
+
+
+def test_same_person_check(engine):
+    obamas = [load_portrait(n) for n in ("obama.jpg", "obama2.jpg", "obama3.jpg")]
+    assert same_person_check(engine, obamas) == []
+    assert same_person_check(engine, obamas + [load_portrait("biden.jpg")]) == [3]
+    assert same_person_check(engine, [obamas[0], load_portrait("grace_hopper.jpg")]) == [0, 1]
+    assert same_person_check(engine, obamas[:1]) == []

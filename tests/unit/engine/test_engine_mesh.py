@@ -1,0 +1,229 @@
+"""Dense path stage by stage on real portraits: landmarks, pose, warp, mask, colour, texture,
+expression handling, source choice, fallback. Thresholds are on quality, never on time."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from gpu_worker.engine.color import lab_mean_distance
+from gpu_worker.engine.identity import identity_outliers
+from gpu_worker.engine.landmarks import (
+    FACE_OVAL,
+    INNER_LIPS,
+    N_LANDMARKS,
+    N_MESH,
+    Landmarks,
+    head_pose,
+    mesh_triangles,
+)
+from gpu_worker.engine.mesh_swap import MeshSwapper, fill_poly, mask_polygon
+from gpu_worker.engine.texture import detail_energy, match_grain, match_sharpness, noise_sigma
+
+from .conftest import PEOPLE, PORTRAITS, load_portrait, scene_of
+
+
+def _face_lm(engine, name):
+    img = load_portrait(name)
+    face = max(engine.inspect(img), key=lambda f: f.area)
+    lm = engine.landmarks(img, face)
+    assert lm is not None, name
+    return img, face, lm
+
+
+@pytest.mark.parametrize("name", PORTRAITS)
+def test_landmarks_are_sane_on_every_portrait(engine, name):
+    img, face, lm = _face_lm(engine, name)
+    assert lm.pts.shape == (N_LANDMARKS, 3) and np.isfinite(lm.pts).all()
+    # the mesh's eye centres sit on YuNet's eye keypoints, within 15% of the eye distance
+    assert np.linalg.norm(lm.eye_centers - face.kps[:2], axis=1).max() < 0.15 * face.eye_distance
+    # and the mesh lies on the face: nose tip near YuNet's, oval around the box
+    assert np.linalg.norm(lm.xy[1] - face.kps[2]) < 0.25 * face.eye_distance
+    x, y, w, h = face.box
+    c = lm.xy[:N_MESH].mean(0)
+    assert x < c[0] < x + w and y < c[1] < y + h
+    assert 0.8 < lm.iod / face.eye_distance < 1.2
+    yaw, pitch, roll = lm.pose()
+    assert abs(yaw) < 25 and abs(pitch) < 25 and abs(roll) < 20  # all test portraits face the camera
+    assert min(lm.eyes_open()) > 0.15  # everyone has their eyes open
+
+
+def test_yaw_sign_agrees_with_the_nose_offset(engine):
+    for name in ("obama2.jpg", "obama3.jpg", "biden.jpg"):  # the three visibly turned heads
+        _, face, lm = _face_lm(engine, name)
+        assert np.sign(lm.pose()[0]) == np.sign(face.yaw_proxy), name
+
+
+def test_head_pose_of_a_rotated_mesh():
+    import math
+
+    lm = Landmarks(np.zeros((N_LANDMARKS, 3), np.float32))
+    rng = np.random.default_rng(0)
+    pts = rng.normal(0, 1, (N_LANDMARKS, 3))
+    # a symmetric "face": ear points left/right, forehead up, chin down
+    pts[234], pts[454], pts[10], pts[152] = [-1, 0, 0], [1, 0, 0], [0, -1.2, 0], [0, 1.2, 0]
+    for deg in (-60, -20, 0, 30, 55):
+        a = math.radians(deg)
+        R = np.array([[math.cos(a), 0, -math.sin(a)], [0, 1, 0], [math.sin(a), 0, math.cos(a)]])
+        lm.pts = (pts @ R.T).astype(np.float32)
+        yaw, pitch, roll = head_pose(lm.pts)
+        assert abs(yaw - deg) < 1.0 and abs(pitch) < 1.0 and abs(roll) < 1.0
+
+
+def test_mesh_triangles_cover_the_face():
+    tris = mesh_triangles()
+    assert tris.shape[1] == 3 and 800 < len(tris) < 1000
+    assert tris.min() == 0 and tris.max() == N_MESH - 1
+
+
+def test_mask_follows_the_oval_without_hair(engine):
+    img, face, lm = _face_lm(engine, "obama.jpg")
+    poly = mask_polygon(lm.xy)
+    m = fill_poly(img.shape[:2], poly) > 127
+    oval = fill_poly(img.shape[:2], lm.xy[FACE_OVAL]) > 127
+    # eyes, nose, mouth are in; the mask lies inside the oval and covers most of it
+    for i in (33, 133, 263, 362, 1, 13, 14, 61, 291, 152 - 0):
+        if i != 152:
+            x, y = lm.xy[i]
+            assert m[int(y), int(x)], i
+    assert (m & ~oval).sum() < 0.02 * m.sum()
+    assert 0.6 * oval.sum() < m.sum() < 0.95 * oval.sum()
+    # no hair: the band between the oval top and the mask top is left out
+    top_oval = lm.xy[10]
+    x, y = int(top_oval[0]), int(top_oval[1])
+    assert not m[y + 2:y + int(0.15 * lm.iod), x - 3:x + 3].any()
+
+
+@pytest.fixture(scope="module")
+def film_swap(engine):
+    scene = scene_of(engine, "obama.jpg", "biden.jpg", "film")
+    targets = engine.match_slots(scene, engine.suggest_slots(scene))
+    tlm = engine.landmarks(scene, targets[1])  # Biden's face in the scene
+    user, _, ulm = _face_lm(engine, "grace_hopper.jpg")
+    return scene, targets[1], tlm, user, ulm
+
+
+def test_mesh_warp_keeps_the_scene_pose_and_expression(engine, film_swap):
+    scene, target, tlm, user, ulm = film_swap
+    sw = MeshSwapper(scene_shape=1.0)
+    out, info = sw.swap_detailed(scene, tlm, user, ulm)
+    res = engine.landmarks(out, target)
+    assert res is not None
+    err = np.linalg.norm(res.xy[:N_MESH] - tlm.xy[:N_MESH], axis=1).mean() / tlm.iod
+    assert err < 0.03, err
+    # the face really changed and the outside did not
+    diff = np.abs(out.astype(np.int16) - scene.astype(np.int16)).max(axis=2)
+    assert diff[info["mask"] > 0.5].mean() > 8
+    assert diff[info["mask"] == 0].max() == 0
+
+
+def test_default_swap_is_sharp_and_colour_matched(engine, film_swap):
+    scene, target, tlm, user, ulm = film_swap
+    out, info = MeshSwapper().swap_detailed(scene, tlm, user, ulm)
+    m = (info["mask"] > 0.9).astype(np.float32)
+    assert m.sum() > 0.5 * tlm.iod ** 2  # a real face-sized region, not a sliver
+    # scene resolution kept: the pasted face has at least ~60% of the scene face's fine detail
+    assert detail_energy(out, m) > 0.6 * detail_energy(scene, m)
+    # colour: the swapped skin's mean LAB is much closer to the scene's than the raw user's was
+    raw, _ = MeshSwapper(color_transfer=False, texture_match=False).swap_detailed(scene, tlm, user, ulm)
+    before = lab_mean_distance(raw, scene, m)
+    after = lab_mean_distance(out, scene, m)
+    assert after < 0.5 * before and after < 6.0, (before, after)
+
+
+def test_open_scene_mouth_is_kept_when_the_user_mouth_is_closed(engine):
+    scene = scene_of(engine, "obama.jpg", "biden.jpg", "film")
+    target = engine.match_slots(scene, engine.suggest_slots(scene))[0]  # Obama, smiling with teeth
+    tlm = engine.landmarks(scene, target)
+    user, _, ulm = _face_lm(engine, "biden.jpg")  # mouth closed
+    assert tlm.mouth_open() > 0.12 > ulm.mouth_open()
+    out, info = MeshSwapper().swap_detailed(scene, tlm, user, ulm)
+    assert info["keep_mouth"]
+    inner = fill_poly(scene.shape[:2], tlm.xy[INNER_LIPS]) > 127
+    inner = cv2.erode(inner.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    d = np.abs(out.astype(np.int16) - scene.astype(np.int16)).max(axis=2)
+    assert d[inner].mean() < 6  # the scene's teeth, not stretched lips
+    # ...while the rest of the face changed
+    assert d[info["mask"] > 0.9].mean() > 8
+    # same expression on both sides: the user's own mouth is used
+    _, info2 = MeshSwapper().swap_detailed(scene, tlm, *(_face_lm(engine, "astronaut.png")[::2]))
+    assert not info2["keep_mouth"]
+
+
+def test_sharpness_and_grain_matching():
+    rng = np.random.default_rng(3)
+    base = cv2.resize(load_portrait("grace_hopper.jpg"), (256, 300), interpolation=cv2.INTER_AREA)
+    m = np.zeros(base.shape[:2], np.float32)
+    m[60:240, 60:200] = 1
+    soft = cv2.GaussianBlur(base, (0, 0), 1.6)
+    out, sigma = match_sharpness(base, soft, m)
+    assert 0.8 < sigma < 2.6
+    assert abs(detail_energy(out, m) - detail_energy(soft, m)) < 0.2 * detail_energy(soft, m)
+    same, s0 = match_sharpness(soft, base, m)  # never sharpens
+    assert s0 == 0.0 and same is soft
+    grainy = np.clip(soft.astype(np.float32) + rng.normal(0, 6, soft.shape[:2])[..., None], 0, 255).astype(np.uint8)
+    out2, added = match_grain(soft, grainy, m)
+    assert added > 2
+    assert abs(noise_sigma(out2, m) - noise_sigma(grainy, m)) < 0.35 * noise_sigma(grainy, m)
+    # monochrome grain keeps a grey image grey
+    g = cv2.cvtColor(cv2.cvtColor(soft, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    og, _ = match_grain(g, grainy, m)
+    assert np.abs(og[..., 0].astype(int) - og[..., 2]).max() == 0
+
+
+def test_pose_closest_user_photo_is_chosen(engine):
+    photos = [load_portrait("obama2.jpg"), load_portrait("obama3.jpg")]  # yaw about -13 and +12
+    ident = engine.build_identity(photos)
+    assert ident.poses[0][0] < -5 < 5 < ident.poses[1][0]
+    scene = load_portrait("biden.jpg")  # Biden turns the same way as obama3
+    target = engine.inspect(scene)[0]
+    tlm = engine.landmarks(scene, target)
+    assert tlm.pose()[0] > 5
+    assert engine.choose_source(target, tlm, ident, scene.shape) == 1
+    flipped = cv2.flip(scene, 1)
+    ft = engine.inspect(flipped)[0]
+    assert engine.choose_source(ft, engine.landmarks(flipped, ft), ident, flipped.shape) == 0
+
+
+def test_outlier_photo_is_left_out(engine):
+    photos = [load_portrait(n) for n in ("obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg")]
+    ident = engine.build_identity(photos)
+    assert ident.outliers == [3]
+    assert len(ident.embeddings) == 4
+    vecs = [engine.build_identity([load_portrait(n)]).embedding for n in PEOPLE]
+    assert identity_outliers(vecs[:2]) == [0, 1]  # two different people: no telling which is wrong
+    assert identity_outliers(vecs) == [0, 1, 2, 3]  # nobody in the majority
+    assert identity_outliers(ident.embeddings[:3]) == []
+
+
+def test_mesh_failure_falls_back_to_five_points(engine, monkeypatch):
+    scene = scene_of(engine, "grace_hopper.jpg", "astronaut.png", "picnic")
+    slots = engine.suggest_slots(scene)
+    calls = {"n": 0}
+    real = engine.landmarker.landmarks
+
+    def flaky(img, face):
+        calls["n"] += 1
+        return None if calls["n"] % 2 else real(img, face)
+
+    monkeypatch.setattr(engine.landmarker, "landmarks", flaky)
+    out = engine.run(scene, slots, [[load_portrait("obama.jpg")], [load_portrait("biden.jpg")]])
+    assert out.shape == scene.shape
+    assert {r["method"] for r in engine.last_report["slots"]} <= {"mesh", "5point"}
+    assert "5point" in {r["method"] for r in engine.last_report["slots"]}
+    monkeypatch.setattr(engine.landmarker, "landmarks", lambda img, face: None)
+    out = engine.run(scene, slots, [[load_portrait("obama.jpg")], [load_portrait("biden.jpg")]])
+    assert [r["method"] for r in engine.last_report["slots"]] == ["5point", "5point"]
+    for rep in engine.last_report["slots"]:
+        assert rep["cos_user"] > rep["cos_scene"]
+
+
+def test_run_reports_stage_timings(engine):
+    scene = scene_of(engine, "obama.jpg", "biden.jpg", "film")
+    users = [[load_portrait("grace_hopper.jpg")], [load_portrait("astronaut.png")]]
+    engine.run(scene, engine.suggest_slots(scene), users)
+    tm = engine.last_report["timings"]
+    for k in ("detect", "landmarks", "identity", "swap", "swap.warp", "swap.mask", "swap.color", "swap.texture"):
+        assert k in tm and tm[k] >= 0
+    assert [r["method"] for r in engine.last_report["slots"]] == ["mesh", "mesh"]
