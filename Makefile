@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test venv lint bench clean
+.PHONY: run test venv lint bench clean prod-local prod-stop
 
 $(VENV)/.installed: requirements/base.txt requirements/worker.txt requirements/worker-nodeps.txt requirements/dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,6 +22,15 @@ test: venv
 	bash scripts/system_packages.sh --with-browser
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## The production stack on loopback (README "Production and scale-out"): PostgreSQL, Redis, nginx in
+## front of 2 daphne, 2 gpu_workers + rq scheduler, production settings. Detached; stop with prod-stop.
+prod-local: venv
+	$(PY) -m pip install -q -r requirements/prod.txt
+	bash scripts/prod_local.sh up
+
+prod-stop:
+	bash scripts/prod_local.sh down
 
 lint: venv
 	$(PY) -m ruff check .
