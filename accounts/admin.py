@@ -1,7 +1,10 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import ConsentRecord, User
@@ -42,13 +45,14 @@ class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserAddForm
     ordering = ("email",)
-    list_display = ("email", "plan", "is_partner", "is_staff", "date_joined")
+    list_display = ("email", "plan", "is_partner", "is_staff", "is_active", "date_joined")
     list_editable = ("plan",)
     list_filter = ("plan", "is_partner", "is_staff", "is_superuser", "is_active")
     search_fields = ("email",)
-    readonly_fields = ("public_id", "last_login", "date_joined")
+    readonly_fields = ("public_id", "last_login", "date_joined", "age_confirmed_at", "history")
     fieldsets = (
-        (None, {"fields": ("email", "password", "public_id")}),
+        (None, {"fields": ("email", "password", "public_id", "age_confirmed_at")}),
+        (_("History"), {"fields": ("history",)}),
         (_("Personal info"), {"fields": ("first_name", "last_name")}),
         (_("Plan"), {"fields": ("plan", "is_partner")}),
         (
@@ -57,6 +61,69 @@ class UserAdmin(DjangoUserAdmin):
         ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
+    @admin.display(description=_("history"))
+    def history(self, obj):
+        """Per-user history: counts with links to the filtered admin lists, and the latest jobs."""
+        if not obj or not obj.pk:
+            return "—"
+        from gallery.models import Report, Result
+        from studio.models import Job
+
+        def link(model, query: str, count: int, label):
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") + "?" + query
+            return format_html('<a href="{}">{} {}</a>', url, count, label)
+
+        lines = [
+            link(Job, f"user__id__exact={obj.pk}", Job.objects.filter(user=obj).count(), _("jobs")),
+            link(Result, f"user__id__exact={obj.pk}", Result.objects.filter(user=obj).count(), _("results")),
+            link(
+                Report, f"result__user__id__exact={obj.pk}", Report.objects.filter(result__user=obj).count(),
+                _("reports about their photos"),
+            ),
+            link(
+                Report, f"reporter__id__exact={obj.pk}", Report.objects.filter(reporter=obj).count(),
+                _("reports they filed"),
+            ),
+            link(ConsentRecord, f"user__id__exact={obj.pk}", obj.consents.count(), _("consent records")),
+            link(
+                LogEntry, f"object_id={obj.pk}&content_type__id__exact={_ct_id(User)}",
+                LogEntry.objects.filter(content_type_id=_ct_id(User), object_id=str(obj.pk)).count(),
+                _("staff actions on this account"),
+            ),
+        ]
+        jobs = Job.objects.filter(user=obj).select_related("concept").order_by("-created_at")[:10]
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> · {} · {} · {}</li>',
+            (
+                (
+                    reverse("admin:studio_job_change", args=[j.pk]), str(j.public_id)[:8], j.concept.slug,
+                    j.get_status_display(), f"{j.created_at:%Y-%m-%d %H:%M}",
+                )
+                for j in jobs
+            ),
+        )
+        consents = format_html_join(
+            "",
+            "<li>{} · {} · {} · {}</li>",
+            (
+                (
+                    c.terms_version, f"{c.created_at:%Y-%m-%d %H:%M}", c.ip_address or "—",
+                    _("Person B confirmed") if c.partner_confirmed else _("Person B not confirmed"),
+                )
+                for c in obj.consents.order_by("-created_at")[:10]
+            ),
+        )
+        return format_html(
+            '<ul style="margin:0;padding-left:1.2em">{}</ul><p style="margin:.6em 0 0">{}</p><ul>{}</ul>'
+            '<p style="margin:.6em 0 0">{}</p><ul>{}</ul>',
+            format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
+            _("Latest jobs"),
+            rows,
+            _("Latest consent records"),
+            consents,
+        )
+
     add_fieldsets = (
         (
             None,
@@ -84,4 +151,30 @@ class ConsentRecordAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _ct_id(model) -> int:
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType.objects.get_for_model(model).pk
+
+
+@admin.register(LogEntry)
+class StaffActionAdmin(admin.ModelAdmin):
+    """Every staff action in the admin (built-in add/change/delete and our custom actions): read-only."""
+
+    list_display = ("action_time", "user", "action_flag", "content_type", "object_repr", "change_message")
+    list_filter = ("action_flag", "content_type")
+    search_fields = ("object_repr", "change_message", "user__email", "object_id")
+    date_hierarchy = "action_time"
+    list_select_related = ("user", "content_type")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

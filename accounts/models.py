@@ -41,6 +41,9 @@ class User(AbstractUser):
     is_partner = models.BooleanField(
         _("partner"), default=False, help_text=_("May use the partner REST API with a token.")
     )
+    age_confirmed_at = models.DateTimeField(
+        _("age confirmed"), null=True, blank=True, help_text=_("When the user confirmed being 14 or older at sign-up.")
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     USERNAME_FIELD = "email"

@@ -1,5 +1,8 @@
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 
 from .models import ConsentRecord, User
 
@@ -13,3 +16,51 @@ def consent_record_create(*, user: User, partner_confirmed: bool, ip_address: st
         partner_confirmed=partner_confirmed,
         ip_address=ip_address or None,
     )
+
+
+@transaction.atomic
+def user_confirm_age(*, user: User) -> User:
+    """Record the sign-up confirmation "I am 14 or older" (Korea's PIPA)."""
+    user.age_confirmed_at = timezone.now()
+    user.save(update_fields=["age_confirmed_at", "updated_at"])
+    return user
+
+
+def user_delete(*, user: User) -> None:
+    """Delete an account and everything that belongs to it: every job (taken off the queue), every
+    uploaded photo, every result file and thumbnail, consent records, API token, sessions' user.
+
+    Kept, without the person: reports they filed about *other* people's results (reporter set to
+    NULL; moderators may still need to act on them) and the staff audit log, whose entries about this
+    account are renamed to "deleted user #<id>" so no email address remains."""
+    from gallery.models import Result
+    from gallery.services import result_delete
+    from studio.models import Job
+    from studio.services import job_delete
+
+    for job in list(Job.objects.filter(user=user)):
+        job_delete(job=job)
+    for result in list(Result.objects.filter(user=user)):
+        result_delete(result=result)
+    pk = user.pk
+    with transaction.atomic():
+        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User), object_id=str(pk)).update(
+            object_repr=f"deleted user #{pk}"
+        )
+        user.delete()  # cascades: consent records, tokens, reports about their results
+
+
+def user_ban(*, user: User) -> User:
+    """Deactivate an account (no login, no API) and cancel its queued or running jobs, which deletes
+    their uploads at once."""
+    from studio.models import Job
+    from studio.services import job_cancel
+
+    User.objects.filter(pk=user.pk).update(is_active=False, updated_at=timezone.now())
+    user.is_active = False
+    for job in Job.objects.filter(user=user, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]):
+        job_cancel(job=job)
+    for job in Job.objects.filter(user=user, status=Job.Status.FAILED):
+        if job.can_cancel:
+            job_cancel(job=job)
+    return user

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .files import serve_private
-from .models import Concept, Result, Scene
+from .models import Concept, Report, Result, Scene
 
 PREVIEW_KINDS = ("image", "thumb")
 
@@ -136,11 +136,13 @@ class ConceptAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Publish selected concepts"), permissions=["change"])
     def publish(self, request, queryset):
+        log_each(self, request, queryset, "Published.")
         n = queryset.update(is_published=True)
         self.message_user(request, ngettext("%d concept published.", "%d concepts published.", n) % n)
 
     @admin.action(description=_("Unpublish selected concepts"), permissions=["change"])
     def unpublish(self, request, queryset):
+        log_each(self, request, queryset, "Unpublished.")
         n = queryset.update(is_published=False)
         self.message_user(request, ngettext("%d concept unpublished.", "%d concepts unpublished.", n) % n)
 
@@ -174,11 +176,13 @@ class SceneAdmin(PrivatePreviewMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Publish selected scenes"), permissions=["change"])
     def publish(self, request, queryset):
+        log_each(self, request, queryset, "Published.")
         n = queryset.update(is_published=True)
         self.message_user(request, ngettext("%d scene published.", "%d scenes published.", n) % n)
 
     @admin.action(description=_("Unpublish selected scenes"), permissions=["change"])
     def unpublish(self, request, queryset):
+        log_each(self, request, queryset, "Unpublished.")
         n = queryset.update(is_published=False)
         self.message_user(request, ngettext("%d scene unpublished.", "%d scenes unpublished.", n) % n)
 
@@ -230,10 +234,117 @@ class ResultAdmin(PrivatePreviewMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Hide selected results"), permissions=["change"])
     def hide(self, request, queryset):
+        log_each(self, request, queryset, "Hidden.")
         n = queryset.update(is_hidden=True)
         self.message_user(request, ngettext("%d result hidden.", "%d results hidden.", n) % n, messages.SUCCESS)
 
     @admin.action(description=_("Unhide selected results"), permissions=["change"])
     def unhide(self, request, queryset):
+        log_each(self, request, queryset, "Unhidden.")
         n = queryset.update(is_hidden=False)
         self.message_user(request, ngettext("%d result unhidden.", "%d results unhidden.", n) % n, messages.SUCCESS)
+
+
+# --- moderation -----------------------------------------------------------------------------------
+
+
+def log_each(modeladmin: admin.ModelAdmin, request, objects, message: str) -> None:
+    """Custom admin actions don't write Django's admin log by themselves: record one LogEntry per
+    object (who, when, what) so every staff action is in the audit trail."""
+    for obj in objects:
+        modeladmin.log_change(request, obj, message)
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """The moderation queue: open reports first, with the reported photo and the three actions."""
+
+    list_display = ("created_at", "status", "reason", "result_thumb", "owner", "reporter", "short_text", "handled_by")
+    list_display_links = ("created_at",)
+    list_filter = ("status", "reason")
+    list_select_related = ("result__user", "reporter", "handled_by")
+    search_fields = ("public_id", "result__public_id", "result__user__email", "reporter__email", "text")
+    date_hierarchy = "created_at"
+    fields = (
+        "result_preview", "public_id", "result", "owner", "reporter", "reason", "text", "status", "handled_by",
+        "handled_at", "created_at",
+    )
+    readonly_fields = fields
+    actions = ["hide_result", "ban_user", "mark_resolved"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # reports come from users (gallery:result-report)
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        # the per-user history on the User admin links here with ?result__user__id__exact=<id>
+        return lookup == "result__user__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def _result_preview_url(self, result) -> str:
+        return reverse(f"{self.admin_site.name}:gallery_result_preview", args=[result.public_id, "thumb"])
+
+    @admin.display(description=_("photo"))
+    def result_thumb(self, obj):
+        return format_html(
+            '<img src="{}" alt="" loading="lazy" style="height:64px;width:auto;border-radius:4px">{}',
+            self._result_preview_url(obj.result),
+            format_html(' <b>{}</b>', _("hidden")) if obj.result.is_hidden else "",
+        )
+
+    @admin.display(description=_("photo"))
+    def result_preview(self, obj):
+        return format_html(
+            '<img src="{}" alt="" style="max-width:480px;height:auto">',
+            reverse(f"{self.admin_site.name}:gallery_result_preview", args=[obj.result.public_id, "image"]),
+        )
+
+    @admin.display(description=_("owner"), ordering="result__user__email")
+    def owner(self, obj):
+        user = obj.result.user
+        url = reverse(f"{self.admin_site.name}:accounts_user_change", args=[user.pk])
+        return format_html('<a href="{}">{}</a>{}', url, user.email, "" if user.is_active else " (banned)")
+
+    @admin.display(description=_("details"))
+    def short_text(self, obj) -> str:
+        return (obj.text[:80] + "…") if len(obj.text) > 80 else obj.text
+
+    @admin.action(description=_("Hide the reported photos"), permissions=["view"])
+    def hide_result(self, request, queryset):
+        from .services import result_hide
+
+        results = {r.result_id: r.result for r in queryset.select_related("result")}.values()
+        for result in results:
+            result_hide(result=result)
+        log_each(self.admin_site._registry[Result], request, results, "Hidden from a report (moderation).")
+        log_each(self, request, queryset, "Reported photo hidden.")
+        n = len(results)
+        self.message_user(request, ngettext("%d photo hidden.", "%d photos hidden.", n) % n, messages.SUCCESS)
+
+    @admin.action(description=_("Ban the owners of the reported photos"), permissions=["view"])
+    def ban_user(self, request, queryset):
+        from accounts.models import User
+        from accounts.services import user_ban
+
+        users = {r.result.user_id: r.result.user for r in queryset.select_related("result__user")}.values()
+        users = [u for u in users if u.pk != request.user.pk and not u.is_superuser]
+        for user in users:
+            user_ban(user=user)
+        log_each(self.admin_site._registry[User], request, users, "Banned from a report: deactivated, jobs cancelled.")
+        log_each(self, request, queryset, "Owner banned.")
+        n = len(users)
+        self.message_user(request, ngettext("%d user banned.", "%d users banned.", n) % n, messages.SUCCESS)
+
+    @admin.action(description=_("Mark selected reports resolved"), permissions=["view"])
+    def mark_resolved(self, request, queryset):
+        from .services import report_resolve
+
+        reports = list(queryset.filter(status=Report.Status.OPEN))
+        for report in reports:
+            report_resolve(report=report, staff=request.user)
+        log_each(self, request, reports, "Marked resolved.")
+        n = len(reports)
+        self.message_user(
+            request, ngettext("%d report resolved.", "%d reports resolved.", n) % n, messages.SUCCESS
+        )

@@ -114,3 +114,40 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return str(self.public_id)
+
+
+class Report(models.Model):
+    """A user's report about a result; open reports form the moderation queue in the admin."""
+
+    class Reason(models.TextChoices):
+        NO_CONSENT = "no_consent", _("Someone in it did not agree to this photo")
+        MINOR = "minor", _("It shows a child or a minor")
+        SEXUAL = "sexual", _("Sexual or offensive content")
+        IMPERSONATION = "impersonation", _("It impersonates or misleads about a real person")
+        OTHER = "other", _("Something else")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="reports")
+    # A report about someone else's content outlives the reporter's account (without their identity).
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports_filed"
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    text = models.TextField(_("details"), blank=True, max_length=2000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports_handled"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["status", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} · {self.result_id} ({self.status})"

@@ -42,3 +42,10 @@ def result_get(*, user: User, public_id) -> Result | None:
         return result_list(user=user).get(public_id=public_id)
     except (Result.DoesNotExist, ValueError):
         return None
+
+
+def result_find_by_id_prefix(*, prefix: str) -> Result | None:
+    """The result whose UUID starts with ``prefix`` (hyphenated, e.g. the invisible watermark's
+    64-bit ``xxxxxxxx-xxxx-xxxx``); None when there is no such result or more than one."""
+    matches = list(Result.objects.filter(public_id__startswith=prefix).select_related("user", "job")[:2])
+    return matches[0] if len(matches) == 1 else None

@@ -2,10 +2,12 @@
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from gpu_worker.engine.io import encode_jpeg, resize_max
 
-from .models import Result, Scene
+from .labelling import label_result
+from .models import Report, Result, Scene
 
 
 def _thumb_jpeg(img, max_side: int) -> bytes:
@@ -15,13 +17,20 @@ def _thumb_jpeg(img, max_side: int) -> bytes:
 
 @transaction.atomic
 def result_create(*, job, scene: Scene, variant: int, image, max_side: int, thumb_side: int) -> Result:
-    """Store one finished couple photo (BGR array) with its thumbnail for the job's owner."""
-    full, _ = resize_max(image, max_side)
-    result = Result(
-        user=job.user, job=job, scene=scene, variant=variant, width=full.shape[1], height=full.shape[0]
+    """Store one finished couple photo (BGR array) with its thumbnail for the job's owner, labelled
+    as AI-made (gallery.labelling: visible mark on Standard, XMP/EXIF, C2PA, invisible watermark)."""
+    result = Result(user=job.user, job=job, scene=scene, variant=variant)
+    labelled = label_result(
+        image=image,
+        result_id=result.public_id,
+        plan=job.plan,
+        language=job.language,
+        max_side=max_side,
+        thumb_side=thumb_side,
     )
-    result.image.save("result.jpg", ContentFile(encode_jpeg(full, quality=92)), save=False)
-    result.thumbnail.save("thumb.jpg", ContentFile(_thumb_jpeg(full, thumb_side)), save=False)
+    result.width, result.height = labelled.width, labelled.height
+    result.image.save("result.jpg", ContentFile(labelled.jpeg), save=False)
+    result.thumbnail.save("thumb.jpg", ContentFile(labelled.thumb_jpeg), save=False)
     result.save()
     return result
 
@@ -47,3 +56,26 @@ def scene_create(*, concept, image, title: str, slots: list, order: int = 0, pub
     scene.thumbnail.save("thumb.jpg", ContentFile(_thumb_jpeg(image, 480)), save=False)
     scene.save()
     return scene
+
+
+@transaction.atomic
+def report_create(*, reporter, result: Result, reason: str, text: str) -> Report:
+    """A user reports a result; it joins the open moderation queue in the admin."""
+    return Report.objects.create(reporter=reporter, result=result, reason=reason, text=text.strip()[:2000])
+
+
+@transaction.atomic
+def report_resolve(*, report: Report, staff) -> Report:
+    report.status = Report.Status.RESOLVED
+    report.handled_by = staff
+    report.handled_at = timezone.now()
+    report.save(update_fields=["status", "handled_by", "handled_at", "updated_at"])
+    return report
+
+
+@transaction.atomic
+def result_hide(*, result: Result, hidden: bool = True) -> Result:
+    """Hide (or show again) a result: hidden results disappear from the owner's album and URLs."""
+    result.is_hidden = hidden
+    result.save(update_fields=["is_hidden", "updated_at"])
+    return result

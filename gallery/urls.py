@@ -14,4 +14,5 @@ urlpatterns = [
     path("album/<uuid:public_id>/thumb.jpg", views.result_thumb, name="result-thumb"),
     path("album/<uuid:public_id>/download/", views.result_download, name="result-download"),
     path("album/<uuid:public_id>/delete/", views.result_remove, name="result-delete"),
+    path("album/<uuid:public_id>/report/", views.result_report, name="result-report"),
 ]

@@ -6,8 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .files import serve_private
+from .forms import ReportForm
 from .selectors import concept_get, concept_list, result_get, result_list, scene_get_published
-from .services import result_delete
+from .services import report_create, result_delete
 
 
 def home(request):
@@ -46,7 +47,26 @@ def _own_result(request, public_id):
 
 @login_required
 def result_detail(request, public_id):
-    return render(request, "gallery/result_detail.html", {"result": _own_result(request, public_id)})
+    return render(
+        request, "gallery/result_detail.html", {"result": _own_result(request, public_id), "report_form": ReportForm()}
+    )
+
+
+@login_required
+@require_POST
+def result_report(request, public_id):
+    result = _own_result(request, public_id)
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "gallery/result_detail.html", {"result": result, "report_form": form, "report_open": True},
+            status=400,
+        )
+    report_create(
+        reporter=request.user, result=result, reason=form.cleaned_data["reason"], text=form.cleaned_data["text"]
+    )
+    messages.success(request, _("Thank you. Our team will review your report."))
+    return redirect("gallery:result-detail", public_id=result.public_id)
 
 
 @login_required

@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import views as account_views
 from gallery import views as gallery_views
 
 urlpatterns = [
     path("", gallery_views.home, name="home"),
     path("", include("gallery.urls")),
     path("studio/", include("studio.urls")),
+    path("terms/", account_views.terms, name="terms"),
+    path("accounts/delete/", account_views.account_delete, name="account-delete"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/rq/", include("django_rq.urls")),

@@ -77,6 +77,7 @@ class JobAdmin(admin.ModelAdmin):
                 refused.append(f"{job.public_id} ({job.get_status_display()}): {' '.join(exc.messages)}")
             else:
                 retried.append(job)
+                self.log_change(request, job, "Retried from the admin.")
         if retried:
             self.message_user(
                 request,

@@ -33,7 +33,7 @@ from gallery.selectors import concept_get, concept_list, result_get
 
 from .models import Job
 from .selectors import job_get, job_list, job_state
-from .services import job_create
+from .services import JobQuotaExceeded, job_create, job_quota_check
 
 MAX_PHOTOS_PER_PERSON = 5
 
@@ -253,6 +253,13 @@ class JobCreateApi(PartnerApi):
         ],
     )
     def post(self, request):
+        try:
+            job_quota_check(user=request.user)
+        except JobQuotaExceeded as exc:
+            response = Response({"errors": {"non_field_errors": [exc.message]}, "code": "rate_limited"},
+                                status=status.HTTP_429_TOO_MANY_REQUESTS)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         serializer = JobCreateApi.InputSerializer(data=request.data)
         if not serializer.is_valid():
             return _errors(serializer.errors)

@@ -13,6 +13,7 @@ class Job(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Source(models.TextChoices):
         WEB = "web", _("Website")
@@ -58,6 +59,15 @@ class Job(models.Model):
     @property
     def can_retry(self) -> bool:
         return self.status == self.Status.FAILED and self.attempts < settings.JOB_MAX_ATTEMPTS
+
+    @property
+    def can_cancel(self) -> bool:
+        """Queued, running, or failed with a retry still allowed (its uploads are still kept)."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING) or self.can_retry
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
 
 def job_photo_upload_to(instance: "JobPhoto", filename: str) -> str:

@@ -27,6 +27,21 @@ def enqueue(*, job) -> None:
     )
 
 
+def dequeue(*, job) -> None:
+    """Take a job off the queue and drop its rq record (which holds only the job id)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as RqJob
+
+    q = get_queue()
+    try:
+        q.remove(job.rq_job_id)
+        RqJob.fetch(job.rq_job_id, connection=q.connection).delete()
+    except NoSuchJobError:
+        pass
+    except RedisError:
+        logger.warning("Redis unavailable; rq job %s not removed (the worker skips it)", job.rq_job_id, exc_info=True)
+
+
 def running_count() -> int:
     return get_queue().started_job_registry.count
 

@@ -52,6 +52,7 @@ def job_state(*, job: Job) -> dict:
         "code": job.error_code or None,
         "reason": None,
         "can_retry": job.can_retry,
+        "retrying": job.status == Job.Status.QUEUED and job.attempts > 0,
     }
     if job.status == Job.Status.QUEUED:
         state["position"] = queue.position_of(job=job)

@@ -9,4 +9,6 @@ urlpatterns = [
     path("jobs/<uuid:public_id>/", views.job_detail, name="job-detail"),
     path("jobs/<uuid:public_id>/status.json", views.job_status, name="job-status"),
     path("jobs/<uuid:public_id>/retry/", views.job_retry_view, name="job-retry"),
+    path("jobs/<uuid:public_id>/cancel/", views.job_cancel_view, name="job-cancel"),
+    path("jobs/<uuid:public_id>/delete/", views.job_delete_view, name="job-delete"),
 ]

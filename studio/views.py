@@ -7,12 +7,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.selectors import terms_changed_since_last_consent
 from accounts.services import consent_record_create
 from gallery.selectors import concept_list
 
 from .forms import JobForm
 from .selectors import job_get, job_list, job_state
-from .services import job_create, job_retry
+from .services import JobQuotaExceeded, job_cancel, job_create, job_delete, job_quota_check, job_retry
 
 
 def _client_ip(request) -> str | None:
@@ -24,7 +25,15 @@ def job_new(request):
     low, high = settings.PLAN_PHOTO_LIMITS[request.user.plan]
     if request.method == "POST":
         form = JobForm(request.POST, request.FILES)
-        if form.is_valid():
+        try:
+            job_quota_check(user=request.user)
+        except JobQuotaExceeded as exc:
+            form = JobForm(initial={"concept": request.POST.get("concept")})
+            messages.error(request, exc.message)
+            status = 429
+        else:
+            status = 400
+        if status == 400 and form.is_valid():
             data = form.cleaned_data
             consent = consent_record_create(
                 user=request.user, partner_confirmed=data["partner_consent"], ip_address=_client_ip(request)
@@ -48,8 +57,15 @@ def job_new(request):
     return render(
         request,
         "studio/job_new.html",
-        {"form": form, "concepts": concept_list(), "min_photos": low, "max_photos": high},
-        status=400 if request.method == "POST" else 200,
+        {
+            "form": form,
+            "concepts": concept_list(),
+            "min_photos": low,
+            "max_photos": high,
+            "terms_version": settings.TERMS_VERSION,
+            "terms_changed": terms_changed_since_last_consent(user=request.user),
+        },
+        status=status if request.method == "POST" else 200,
     )
 
 
@@ -91,3 +107,24 @@ def job_retry_view(request, public_id):
     else:
         messages.success(request, _("Your job is back in the queue."))
     return redirect("studio:job-detail", public_id=job.public_id)
+
+
+@login_required
+@require_POST
+def job_cancel_view(request, public_id):
+    job = _own_job(request, public_id)
+    try:
+        job_cancel(job=job)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The job was cancelled and your uploaded photos were deleted."))
+    return redirect("studio:job-detail", public_id=job.public_id)
+
+
+@login_required
+@require_POST
+def job_delete_view(request, public_id):
+    job_delete(job=_own_job(request, public_id))
+    messages.success(request, _("The job and its photos were deleted."))
+    return redirect("studio:job-list")

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "loveloveshot.middleware.RedisUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "loveloveshot.urls"
@@ -79,13 +80,29 @@ TEMPLATES = [
 ]
 
 VAR_DIR = Path(env("LLS_VAR_DIR", str(BASE_DIR / "var")))
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": env("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
-        "OPTIONS": {"timeout": 20},
+# DATABASE_URL (e.g. postgres://user:pass@host:5432/loveloveshot) selects the database; without it,
+# SQLite in var/. dj-database-url is in requirements/base.txt; the PostgreSQL driver in prod.txt.
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    try:
+        import dj_database_url
+    except ImportError as exc:  # pragma: no cover - an older venv
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("DATABASE_URL is set: pip install -r requirements/prod.txt") from exc
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=int(env("DJANGO_CONN_MAX_AGE", "0") or 0), conn_health_checks=True
+        )
     }
-}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
+            "OPTIONS": {"timeout": 20},
+        }
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 SITE_ID = 1
@@ -104,6 +121,7 @@ AUTHENTICATION_BACKENDS = [
 # allauth: email + password, no username, no email verification for the demo.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}  # + required "I am 14 or older"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
@@ -163,15 +181,41 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- LoveLoveShot product settings -------------------------------------------------------------
+# The upload terms users accept (templates/legal/terms_*.html): bump this when their text changes and
+# everyone is asked to agree again before their next upload.
 TERMS_VERSION = env("LLS_TERMS_VERSION", "2026-11-01")
+# Minimum age to sign up (Korea's PIPA: under 14 needs a guardian's consent, which we do not collect).
+MIN_SIGNUP_AGE = 14
+# Screening hook for every uploaded photo (studio/screening.py): dotted path to a callable
+# ``screen_upload(image) -> ScreeningResult``. The default allows everything (no offline age/NSFW model).
+UPLOAD_SCREENER = env("LLS_UPLOAD_SCREENER", "studio.screening.allow_all")
+# Provenance of every result (gallery/labelling.py): a signed C2PA manifest. Operators set a real
+# certificate chain + key (PEM files); otherwise a local test CA is generated once under VAR_DIR/c2pa/.
+C2PA_SIGN = env_bool("LLS_C2PA_SIGN", True)
+C2PA_CERT_FILE = env("LLS_C2PA_CERT", "")
+C2PA_KEY_FILE = env("LLS_C2PA_KEY", "")
 UPLOAD_MAX_BYTES = int(env("LLS_UPLOAD_MAX_BYTES", str(15 * 1024 * 1024)))
 UPLOAD_MAX_PIXELS = int(env("LLS_UPLOAD_MAX_PIXELS", str(40_000_000)))
 UPLOAD_MIN_SIDE = 128
+UPLOAD_MIN_EYE_DISTANCE = float(env("LLS_UPLOAD_MIN_EYE_DISTANCE", "80"))  # px between the eyes
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PLAN_PHOTO_LIMITS = {"standard": (1, 1), "premium": (3, 5)}
 PREMIUM_MAX_RESULTS = 10
 JOB_MAX_ATTEMPTS = 3
+# Per-account limits: jobs waiting or running at once, and jobs started per rolling hour.
+JOB_QUOTAS = {
+    "standard": {"active": 2, "per_hour": 10},
+    "premium": {"active": 3, "per_hour": 30},
+    "partner": {"active": 50, "per_hour": 600},
+}
+# A running job's worker touches Job.heartbeat_at every JOB_HEARTBEAT_SECONDS; a job whose heartbeat
+# is older than JOB_STALE_SECONDS was abandoned (worker killed, OOM, host lost) and is retried.
+JOB_HEARTBEAT_SECONDS = float(env("LLS_JOB_HEARTBEAT_SECONDS", "5"))
+JOB_STALE_SECONDS = float(env("LLS_JOB_STALE_SECONDS", "45"))
+# A queued job missing from the rq queue this long (Redis lost it or was down at submit) is re-enqueued.
+JOB_ORPHAN_SECONDS = float(env("LLS_JOB_ORPHAN_SECONDS", "30"))
+JOB_SWEEP_INTERVAL_SECONDS = float(env("LLS_JOB_SWEEP_INTERVAL_SECONDS", "10"))
 RESULT_MAX_SIDE = 1600
 THUMB_MAX_SIDE = 480
 MODELS_DIR = env("LLS_MODELS_DIR", str(BASE_DIR / "models"))

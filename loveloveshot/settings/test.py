@@ -19,14 +19,23 @@ STORAGES = {
     "default": {**STORAGES["default"], "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(VAR_DIR / "test.sqlite3"),
-        "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
-        "OPTIONS": {"timeout": 30},
+if DATABASE_URL:  # noqa: F405 - e.g. CI's PostgreSQL run (.ci/run)
+    # NAME == TEST NAME, so the e2e tests' daphne/worker subprocesses (same settings, same env) open
+    # the database pytest-django created rather than the one it was named after.
+    _test_db = os.environ.get("LLS_TEST_DB_NAME") or "test_" + DATABASES["default"]["NAME"]  # noqa: F405
+    DATABASES = {"default": {**DATABASES["default"], "NAME": _test_db, "TEST": {"NAME": _test_db}}}  # noqa: F405
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(VAR_DIR / "test.sqlite3"),
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            "OPTIONS": {"timeout": 30},
+        }
     }
-}
 # Serve static files straight from static/ (no collectstatic step in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The public-domain test portraits include astronaut.png with 47 px between the eyes; the product
+# default (80 px) is checked by tests/integration/test_upload_gate.py with an override.
+UPLOAD_MIN_EYE_DISTANCE = float(os.environ.get("LLS_UPLOAD_MIN_EYE_DISTANCE", "40"))

@@ -27,7 +27,8 @@
     results: initial.results || [],
     code: initial.code || null,
     reason: initial.reason || null,
-    can_retry: !!initial.can_retry
+    can_retry: !!initial.can_retry,
+    retrying: !!initial.retrying
   };
 
   function $(sel) { return root.querySelector(sel); }
@@ -36,7 +37,7 @@
       return Object.prototype.hasOwnProperty.call(values, key) ? values[key] : m;
     });
   }
-  function isTerminal() { return state.status === "done" || state.status === "failed"; }
+  function isTerminal() { return state.status === "done" || state.status === "failed" || state.status === "cancelled"; }
   function clampPct(v) {
     var n = Math.round(Number(v));
     return isNaN(n) ? 0 : Math.max(0, Math.min(100, n));
@@ -47,7 +48,7 @@
     if (!frame || typeof frame !== "object") return;
     switch (frame.type) {
       case "state":
-        ["status", "stage", "position", "results", "code", "reason"].forEach(function (k) {
+        ["status", "stage", "position", "results", "code", "reason", "retrying"].forEach(function (k) {
           if (k in frame) state[k] = frame[k];
         });
         if ("pct" in frame) state.pct = clampPct(frame.pct);
@@ -66,6 +67,7 @@
           state.code = null;
           state.reason = null;
         }
+        state.retrying = frame.status === "queued" && (!!frame.retrying || state.attempts > 0);
         if (frame.status === "queued") {
           // Back in line for another attempt: the stepper starts over.
           state.stage = "";
@@ -83,6 +85,10 @@
         state.results = frame.results || [];
         state.pct = 100;
         state.stage = "finish";
+        state.position = null;
+        break;
+      case "cancelled":
+        state.status = "cancelled";
         state.position = null;
         break;
       case "failed":
@@ -138,7 +144,8 @@
     stageEl.querySelector("[data-stage-code]").textContent = state.stage || "";
     var stageText;
     if (current > -1 && status !== "queued") stageText = T["tStage" + state.stage.charAt(0).toUpperCase() + state.stage.slice(1)];
-    else stageText = status === "queued" ? T.tStageWaiting : T.tStageReady;
+    else if (status === "queued") stageText = state.retrying ? T.tStageRetrying : T.tStageWaiting;
+    else stageText = T.tStageReady;
     stageEl.querySelector("[data-stage-text]").textContent = stageText;
 
     var pct = status === "done" ? 100 : clampPct(state.pct);
@@ -158,6 +165,13 @@
     if (status === "failed") {
       $("[data-reason]").textContent = state.reason || T.tReason;
       $("[data-retry]").hidden = !state.can_retry;
+    }
+
+    // cancelled: the uploads are gone; a cancel button while the job can still be stopped
+    $("[data-testid=job-cancelled]").hidden = status !== "cancelled";
+    var cancel = $("[data-cancel]");
+    if (cancel) {
+      cancel.hidden = !(status === "queued" || status === "running" || (status === "failed" && state.can_retry));
     }
 
     // results

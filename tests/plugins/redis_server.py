@@ -14,6 +14,7 @@ import pytest
 
 _proc: subprocess.Popen | None = None
 _dir: str | None = None
+_port: int | None = None
 
 
 def _free_port() -> int:
@@ -48,10 +49,12 @@ def pytest_load_initial_conftests(early_config, parser, args):
     if os.environ.get("LLS_TEST_REDIS_URL"):
         os.environ["REDIS_URL"] = os.environ["LLS_TEST_REDIS_URL"]
         return
+    global _port
     _dir = tempfile.mkdtemp(prefix="lls-redis-")
-    port = _free_port()
-    _proc = start_redis(port, _dir)
-    os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    _port = _free_port()
+    # appendonly like production, so tests can restart Redis and find the queue intact
+    _proc = start_redis(_port, _dir, appendonly=True)
+    os.environ["REDIS_URL"] = f"redis://127.0.0.1:{_port}/0"
     os.environ.setdefault("LLS_VAR_DIR", tempfile.mkdtemp(prefix="lls-var-"))
 
 
@@ -66,3 +69,27 @@ def pytest_unconfigure(config):
         _proc = None
     if _dir:
         shutil.rmtree(_dir, ignore_errors=True)
+
+
+class SessionRedis:
+    """Stop and start the test session's redis-server (same port, same data dir) for fault tests."""
+
+    def stop(self) -> None:
+        global _proc
+        if _proc is None:
+            raise RuntimeError("this session does not own its redis-server (LLS_TEST_REDIS_URL is set)")
+        _proc.terminate()  # SIGTERM: redis flushes its append-only file before exiting
+        _proc.wait(10)
+        _proc = None
+
+    def start(self) -> None:
+        global _proc
+        if _proc is None:
+            _proc = start_redis(_port, _dir, appendonly=True)
+
+
+@pytest.fixture
+def session_redis():
+    server = SessionRedis()
+    yield server
+    server.start()  # never leave the rest of the session without Redis

@@ -1,0 +1,204 @@
+"""Faults with real parts: a worker process killed with SIGKILL mid-job, Redis stopped and restarted
+(append-only), Redis down while couples submit. Nothing is lost; nobody sees a 500."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import django_rq
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.urls import reverse
+
+from accounts.services import consent_record_create
+from gallery.models import Result
+from studio import services
+from studio.models import Job
+from studio.realtime import job_group
+from tests.builders import build_concept, run_worker, upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _consent(user):
+    return consent_record_create(user=user, partner_confirmed=True, ip_address="127.0.0.1")
+
+
+def _spawn_worker(settings, private_root, log_path, **extra_env) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "loveloveshot.settings.test",
+        "REDIS_URL": settings.REDIS_URL,
+        "LLS_VAR_DIR": str(settings.VAR_DIR),
+        "LLS_PRIVATE_MEDIA_ROOT": str(private_root),
+        "LLS_JOB_HEARTBEAT_SECONDS": "0.5",
+        "LLS_JOB_STALE_SECONDS": "3",
+        "LLS_JOB_SWEEP_INTERVAL_SECONDS": "1",
+        **extra_env,
+    }
+    log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the process
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "gpu_worker"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL the worker and its work horse (rq forks one per job, in its own session)."""
+    for child in _children(pid):
+        _kill_tree(child)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _drain(layer, channel) -> list[dict]:
+    async def collect():
+        frames = []
+        while True:
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), timeout=2)
+            except TimeoutError:
+                return frames
+            frames.append(message["frame"])
+
+    return asyncio.run(collect())
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_worker_killed_mid_job_is_detected_retried_and_finishes_once(premium_user, settings, _private_media,
+                                                                      tmp_path):
+    concept = build_concept(pairs=(("obama.jpg", "biden.jpg"), ("grace_hopper.jpg", "astronaut.png")))
+    job = services.job_create(
+        user=premium_user,
+        concept=concept,
+        photos_a=[upload("obama.jpg"), upload("obama2.jpg"), upload("obama3.jpg")],
+        photos_b=[upload("biden.jpg"), upload("biden.jpg", as_name="biden-2.jpg"),
+                  upload("biden.jpg", as_name="biden-3.jpg")],
+        consent=_consent(premium_user),
+    )
+    # listen to the job's channel group like the job page does
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(job_group(job.public_id), channel)
+
+    log = tmp_path / "worker.log"
+    first = _spawn_worker(settings, _private_media, log)
+    try:
+        # wait until the job is running and has produced part of its photos, then kill the whole worker
+        _wait(lambda: Result.objects.filter(job=job).exists(), 120, "the first result")
+        _kill_tree(first.pid)
+        first.wait(10)
+        job.refresh_from_db()
+        assert job.status == Job.Status.RUNNING  # abandoned: nobody will finish it...
+        partial = Result.objects.filter(job=job).count()
+        assert 0 < partial < 6
+
+        # ...until a restarted worker notices the stale heartbeat, retries, and finishes it
+        second = _spawn_worker(settings, _private_media, log)
+        try:
+            _wait(lambda: Job.objects.filter(pk=job.pk, status__in=["done", "failed"]).exists(), 180, "job end")
+        finally:
+            second.terminate()
+            second.wait(10)
+    finally:
+        if first.poll() is None:
+            _kill_tree(first.pid)
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, (job.error_code, job.error_message, log.read_text()[-2000:])
+    assert job.attempts == 2
+    # exactly one photo per (scene, variant): no duplicates from the killed attempt
+    results = Result.objects.filter(job=job)
+    assert results.count() == 6
+    assert len({(r.scene_id, r.variant) for r in results}) == 6
+    for r in results:
+        assert Path(r.image.path).is_file()
+
+    frames = _drain(layer, channel)
+    kinds = [(f["type"], f.get("status"), f.get("retrying")) for f in frames if f["type"] in ("status", "done")]
+    assert ("status", "queued", True) in kinds, kinds  # the page was told "retrying"
+    assert kinds[-1][0] == "done"
+
+
+def test_redis_restart_keeps_queued_jobs_and_pages_never_500(user, client, settings, session_redis):
+    concept = build_concept()
+    client.force_login(user)
+    first = services.job_create(
+        user=user, concept=concept, photos_a=[upload("obama.jpg")], photos_b=[upload("biden.jpg")],
+        consent=_consent(user),
+    )
+    assert django_rq.get_queue("swap").get_job_ids() == [first.rq_job_id]
+
+    session_redis.stop()
+    try:
+        # pages still answer while Redis is down: the job page and its polling endpoint, the album
+        for url in (reverse("home"), reverse("studio:job-detail", args=[first.public_id]),
+                    reverse("studio:job-status", args=[first.public_id]), reverse("gallery:album")):
+            response = client.get(url)
+            assert response.status_code in (200, 503), (url, response.status_code)
+        # a couple submitting now loses nothing: the job is stored and will be queued later
+        with open(Path(settings.DEMO_FACES_DIR) / "grace_hopper.jpg", "rb") as a, \
+                open(Path(settings.DEMO_FACES_DIR) / "astronaut.png", "rb") as b:
+            response = client.post(
+                reverse("studio:job-new"),
+                {"concept": concept.slug, "photos_a": a, "photos_b": b, "consent": "on", "partner_consent": "on"},
+            )
+        assert response.status_code == 302, response.content[:500]
+        second = Job.objects.exclude(pk=first.pk).get()
+        assert second.status == Job.Status.QUEUED
+    finally:
+        session_redis.start()
+
+    # the first job survived the restart (append-only file); the second is enqueued by the sweeper
+    assert first.rq_job_id in django_rq.get_queue("swap").get_job_ids()
+    settings.JOB_ORPHAN_SECONDS = 0
+    counts = services.jobs_recover()
+    assert counts["reenqueued"] == 1
+    run_worker()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Job.Status.DONE, Job.Status.DONE)
+
+
+def test_busy_page_instead_of_500_when_redis_fails_in_a_view(user, client, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from studio import views
+
+    def boom(**kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(views, "job_list", boom)
+    client.force_login(user)
+    response = client.get(reverse("studio:job-list"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "서비스" in response.content.decode()
