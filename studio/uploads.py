@@ -5,10 +5,9 @@ quality gate (exactly one usable face, big enough, sharp, not in profile, eyes o
 ``gpu_worker.engine.gate``), and is stored re-encoded as a clean JPEG: upright, no EXIF/GPS, never
 under the client's filename. One person's photos must also show the same person (SFace, mean
 identity). ``settings.UPLOAD_MIN_EYE_DISTANCE`` sets the smallest face accepted (eye-centre distance in px
-of the stored photo); the product rule is 80 px (``gate.MIN_EYE_DISTANCE``). Until the settings carry
-it, the default here is ``LEGACY_MIN_EYE_DISTANCE`` (40 px) because existing demo/test uploads
-(astronaut.png, 47 px) must keep passing."""
+of the stored photo): 80 px in the product (``gate.MIN_EYE_DISTANCE``)."""
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +22,9 @@ from gpu_worker.engine.io import resize_max
 from .messages import error_message, note_message
 
 STORED_MAX_SIDE = 2048
-LEGACY_MIN_EYE_DISTANCE = 40.0
+# OpenCV's DNN nets and MediaPipe's graphs are not thread-safe, and Django runs each ASGI request's
+# sync view in its own thread: one process-wide engine, used by one upload check at a time.
+ENGINE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -64,8 +65,8 @@ def photo_check(upload: UploadedFile) -> CheckedPhoto:
     if min(height, width) < settings.UPLOAD_MIN_SIDE:
         raise PhotoRejected("too_small")
     img, _scale = resize_max(img, STORED_MAX_SIDE)
-    gate = check_photo(get_engine(), img,
-                       min_eye_distance=float(getattr(settings, "UPLOAD_MIN_EYE_DISTANCE", LEGACY_MIN_EYE_DISTANCE)))
+    with ENGINE_LOCK:
+        gate = check_photo(get_engine(), img, min_eye_distance=float(settings.UPLOAD_MIN_EYE_DISTANCE))
     if not gate.ok:
         raise PhotoRejected(gate.code)
     notes = [note_message(code, position=gate.position) for code in gate.notes]
@@ -93,7 +94,9 @@ def photos_check(*, photos: list[UploadedFile], plan: str, label: str) -> tuple[
             name = (upload.name or "photo")[:80]
             errors.append(f"{label} · {name}: {exc.message}")
     if not errors and len(checked) >= 2:
-        for i in same_person_check(get_engine(), [c.image for c in checked], [c.face for c in checked]):
+        with ENGINE_LOCK:
+            mismatched = same_person_check(get_engine(), [c.image for c in checked], [c.face for c in checked])
+        for i in mismatched:
             name = (photos[i].name or "photo")[:80]
             errors.append(f"{label} · {name}: {error_message('not_same_person')}")
     for c in checked:

@@ -125,6 +125,13 @@ ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}  # + required "I am 14 o
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
+# Login throttling: per account ("key") it stays strict; per IP it allows a conference hall where
+# 50+ couples share one NAT address (allauth's default 30 logins/min/IP would lock them out).
+ACCOUNT_RATE_LIMITS = {
+    "login": "300/m/ip",
+    "login_failed": "60/m/ip,5/5m/key",
+    "signup": "120/m/ip",
+}
 LOGIN_REDIRECT_URL = "gallery:concepts"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"

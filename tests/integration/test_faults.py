@@ -148,6 +148,56 @@ def test_worker_killed_mid_job_is_detected_retried_and_finishes_once(premium_use
     assert kinds[-1][0] == "done"
 
 
+def test_work_horse_killed_like_oom_the_same_worker_recovers_it(user, settings, _private_media, tmp_path):
+    """The kernel's OOM killer takes the forked work horse, not the worker: the worker goes on with the
+    queue and its sweeper puts the abandoned job back in line, where it finishes."""
+    concept = build_concept(pairs=(("obama.jpg", "biden.jpg"), ("grace_hopper.jpg", "astronaut.png")))
+    job = services.job_create(user=user, concept=concept, photos_a=[upload("obama.jpg")],
+                              photos_b=[upload("biden.jpg")], consent=_consent(user))
+    log = tmp_path / "worker.log"
+    worker = _spawn_worker(settings, _private_media, log)
+    try:
+        _wait(lambda: Job.objects.filter(pk=job.pk, status="running").exists(), 120, "job start")
+        horses = _wait(lambda: _children(worker.pid), 30, "the work horse")
+        for horse in horses:
+            _kill_tree(horse)
+        _wait(lambda: Job.objects.filter(pk=job.pk, status__in=["done", "failed"]).exists(), 180, "job end")
+        assert worker.poll() is None, "the worker itself must survive its horse"
+    finally:
+        _kill_tree(worker.pid)
+        worker.wait(10)
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, (job.error_code, job.error_message, log.read_text()[-2000:])
+    assert Result.objects.filter(job=job).count() == 2
+
+
+def test_model_load_failure_fails_the_job_cleanly_and_the_queue_goes_on(user, other_user, settings, tmp_path):
+    concept = build_concept()
+    first = services.job_create(user=user, concept=concept, photos_a=[upload("obama.jpg")],
+                                photos_b=[upload("biden.jpg")], consent=_consent(user))
+    broken = tmp_path / "models"
+    broken.mkdir()
+    # an operator copied a truncated detector into MODELS_DIR
+    (broken / "face_detection_yunet_2023mar_int8bq.onnx").write_bytes(b"not an onnx graph")
+    settings.MODELS_DIR = str(broken)
+    run_worker()
+    first.refresh_from_db()
+    assert first.status == Job.Status.FAILED and first.error_code == "model_missing"
+    from studio.selectors import job_state
+
+    assert "다시 시도" in job_state(job=first)["reason"]  # a sentence for the user, in Korean
+    assert first.can_retry and first.photos.count() == 2  # nothing lost: can be retried
+
+    settings.MODELS_DIR = str(tmp_path / "fixed")  # operator fixes it (no override: bundled weights)
+    second = services.job_create(user=other_user, concept=concept, photos_a=[upload("grace_hopper.jpg")],
+                                 photos_b=[upload("astronaut.png")], consent=_consent(other_user))
+    services.job_retry(job=first)
+    run_worker()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Job.Status.DONE, Job.Status.DONE)
+
+
 def test_redis_restart_keeps_queued_jobs_and_pages_never_500(user, client, settings, session_redis):
     concept = build_concept()
     client.force_login(user)

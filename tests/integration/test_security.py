@@ -63,7 +63,7 @@ def test_standard_user_cannot_queue_more_than_the_active_limit(client, user, set
         assert client.post(reverse("studio:job-new"), _job_post(concept)).status_code == 302
     response = client.post(reverse("studio:job-new"), _job_post(concept))
     assert response.status_code == 429
-    assert "진행 중" in response.content.decode() or "in progress" in response.content.decode()
+    assert "하나가 끝날 때까지 기다려 주세요" in response.content.decode()
     assert Job.objects.filter(user=user).count() == limit
 
 
