@@ -181,13 +181,20 @@ def job_is_cancelled(*, job: Job) -> bool:
     return status is None or status == Job.Status.CANCELLED
 
 
+def _settle_if_cancelled(job: Job) -> bool:
+    """A job cancelled while the worker was busy: throw the work away instead of finishing it."""
+    if not job_is_cancelled(job=job):
+        return False
+    job_discard_results(job=job)
+    job_purge_uploads(job=job)
+    job.status = Job.Status.CANCELLED
+    return True
+
+
 def job_finish(*, job: Job) -> Job:
     from .selectors import job_result_frames
 
-    if job_is_cancelled(job=job):
-        job_discard_results(job=job)
-        job_purge_uploads(job=job)
-        job.status = Job.Status.CANCELLED
+    if _settle_if_cancelled(job):
         return job
     job.status = Job.Status.DONE
     _transition(
@@ -205,10 +212,7 @@ def job_finish(*, job: Job) -> Job:
 
 def job_fail(*, job: Job, code: str, detail: str = "") -> Job:
     logger.warning("Job %s failed: %s %s", job.public_id, code, detail)
-    if job_is_cancelled(job=job):
-        job_discard_results(job=job)
-        job_purge_uploads(job=job)
-        job.status = Job.Status.CANCELLED
+    if _settle_if_cancelled(job):
         return job
     job.status = Job.Status.FAILED
     _transition(

@@ -96,30 +96,29 @@ def job_status(request, public_id):
     return response
 
 
-@login_required
-@require_POST
-def job_retry_view(request, public_id):
+def _job_action(request, public_id, action, success: str):
     job = _own_job(request, public_id)
     try:
-        job_retry(job=job)
+        action(job=job)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Your job is back in the queue."))
+        messages.success(request, success)
     return redirect("studio:job-detail", public_id=job.public_id)
+
+
+@login_required
+@require_POST
+def job_retry_view(request, public_id):
+    return _job_action(request, public_id, job_retry, _("Your job is back in the queue."))
 
 
 @login_required
 @require_POST
 def job_cancel_view(request, public_id):
-    job = _own_job(request, public_id)
-    try:
-        job_cancel(job=job)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("The job was cancelled and your uploaded photos were deleted."))
-    return redirect("studio:job-detail", public_id=job.public_id)
+    return _job_action(
+        request, public_id, job_cancel, _("The job was cancelled and your uploaded photos were deleted.")
+    )
 
 
 @login_required

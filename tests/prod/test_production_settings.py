@@ -61,11 +61,11 @@ def test_settings_come_from_the_environment(prod_env):
 
 
 def test_postgres_url_selects_postgresql(prod_env):
-    prod_env["DATABASE_URL"] = "postgres://lls:secret@10.0.0.4:5432/loveloveshot"
+    prod_env["DATABASE_URL"] = "postgres://lls:secret@db.internal.example:5432/loveloveshot"
     code = "from django.conf import settings as s; d = s.DATABASES['default']; print(d['ENGINE'], d['HOST'], d['NAME'])"
     proc = manage(prod_env, "shell", "-v", "0", "-c", code)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["django.db.backends.postgresql", "10.0.0.4", "loveloveshot"]
+    assert proc.stdout.split() == ["django.db.backends.postgresql", "db.internal.example", "loveloveshot"]
 
 
 @pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"])
