@@ -59,8 +59,13 @@ class Stack:
         self.procs.append(proc)
         return proc
 
+    def stop_web(self) -> None:
+        """Take the web server down (deploy, crash): open websockets drop."""
+        self.web.terminate()
+        self.web.wait(10)
+
     def start_web(self) -> None:
-        proc = self._spawn(
+        self.web = proc = self._spawn(
             "daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
                        "loveloveshot.asgi:application"]
         )

@@ -105,3 +105,41 @@ def test_language_switch_to_english(stack, phone):
     english = page.locator("body").inner_text()
     assert english != korean
     assert "Log in" in english or "Sign up" in english
+
+
+def test_job_page_survives_a_web_restart_and_still_shows_the_result(stack, browser, user, password):
+    """The socket drops when the web server restarts: the page reconnects (polling meanwhile) and the
+    photo still appears without a reload."""
+    from accounts.services import consent_record_create
+    from studio import services
+    from tests.builders import upload
+
+    concept = build_concept(slug="film-date", pairs=(("obama.jpg", "biden.jpg"),))
+    job = services.job_create(user=user, concept=concept, photos_a=[upload("grace_hopper.jpg")],
+                              photos_b=[upload("biden.jpg")],
+                              consent=consent_record_create(user=user, partner_confirmed=True, ip_address=None))
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    sockets = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto(stack.url + "/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", password)
+    page.click("[data-testid=login-submit]")
+    page.wait_for_load_state("networkidle")
+    page.goto(stack.url + f"/studio/jobs/{job.public_id}/")
+    page.wait_for_function("/1/.test(document.querySelector('[data-testid=queue-position]').textContent)")
+    page.evaluate("window.__sameDocument = true")
+
+    stack.stop_web()
+    page.wait_for_timeout(1500)  # the page notices the dropped socket and starts polling
+    stack.start_web()
+    stack.start_worker()
+    page.wait_for_selector("[data-testid=results] img", timeout=120_000)
+    assert page.evaluate("window.__sameDocument") is True
+    page.wait_for_function("true", timeout=1000)
+    assert len([u for u in sockets if f"/ws/jobs/{job.public_id}/" in u]) >= 2, sockets  # it reconnected
+    job.refresh_from_db()
+    assert job.status == "done"
+    context.close()
