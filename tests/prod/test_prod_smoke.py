@@ -83,7 +83,7 @@ def concept_slug(s, base: str) -> str:
 
 def submit_job(s, base: str, slug: str) -> str:
     faces = faces_dir()
-    with open(faces / "grace_hopper.jpg", "rb") as a, open(faces / "astronaut.png", "rb") as b:
+    with open(faces / "grace_hopper.jpg", "rb") as a, open(faces / "biden.jpg", "rb") as b:
         r = s.post(
             f"{base}/studio/new/",
             data={
@@ -92,7 +92,7 @@ def submit_job(s, base: str, slug: str) -> str:
                 "partner_consent": "on",
                 "csrfmiddlewaretoken": s.cookies["csrftoken"],
             },
-            files={"photos_a": ("grace_hopper.jpg", a, "image/jpeg"), "photos_b": ("astronaut.png", b, "image/png")},
+            files={"photos_a": ("grace_hopper.jpg", a, "image/jpeg"), "photos_b": ("biden.jpg", b, "image/jpeg")},
             headers={"Referer": f"{base}/studio/new/"},
             allow_redirects=False,
             timeout=60,
