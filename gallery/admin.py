@@ -160,10 +160,34 @@ class SceneAdmin(PrivatePreviewMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("concept", "title", "order", "is_published", "public_id")}),
         (_("Image"), {"fields": ("image", "thumbnail")}),
-        (_("Face slots"), {"fields": ("slot_preview", "slot_a", "slot_a_label", "slot_b", "slot_b_label")}),
+        (_("Face slots"), {"fields": ("slot_preview", "slot_hint", "slot_a", "slot_a_label", "slot_b",
+                                      "slot_b_label")}),
         (_("Dates"), {"fields": ("created_at", "updated_at")}),
     )
-    actions = ["publish", "unpublish"]
+    actions = ["publish", "unpublish", "redetect_slots"]
+
+    @admin.action(description=_("Detect faces again and fill slots A/B (following the hint)"),
+                  permissions=["change"])
+    def redetect_slots(self, request, queryset):
+        from django.conf import settings
+
+        from gpu_worker.engine import get_engine
+
+        from .services import scene_redetect_slots
+
+        done, failed = 0, []
+        for scene in queryset:
+            try:
+                scene_redetect_slots(scene=scene, engine=get_engine(settings.MODELS_DIR))
+            except ValueError:
+                failed.append(str(scene))
+            else:
+                done += 1
+        log_each(self, request, queryset, "Face slots detected again.")
+        self.message_user(request, ngettext("%d scene updated.", "%d scenes updated.", done) % done)
+        if failed:
+            self.message_user(request, _("Not two faces in: %(names)s") % {"names": ", ".join(failed)},
+                              level=messages.WARNING)
 
     @admin.display(description=_("face slots"))
     def slot_preview(self, obj):

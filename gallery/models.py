@@ -55,9 +55,11 @@ class Scene(models.Model):
     """A curated two-person scene. Slot A / B are normalised face boxes [x, y, w, h]."""
 
     class SlotHint(models.TextChoices):
-        NONE = "", _("none")
-        LEFT = "left", _("left")
-        RIGHT = "right", _("right")
+        NONE = "", _("none (A is the left face)")
+        LEFT = "left", _("A is the left face")
+        RIGHT = "right", _("A is the right face")
+        TALLER = "taller", _("A is the taller person (face higher in the picture)")
+        SHORTER = "shorter", _("A is the shorter person (face lower in the picture)")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="scenes")
@@ -68,6 +70,10 @@ class Scene(models.Model):
     slot_b = models.JSONField(validators=[_validate_box], help_text=_("Person B face box [x, y, w, h] in 0..1"))
     slot_a_label = models.CharField(max_length=40, blank=True, default="A")
     slot_b_label = models.CharField(max_length=40, blank=True, default="B")
+    slot_hint = models.CharField(
+        max_length=8, choices=SlotHint.choices, default=SlotHint.NONE, blank=True,
+        help_text=_("Which detected face becomes slot A when slots are (re)detected; B is the other one."),
+    )
     is_published = models.BooleanField(default=False)
     order = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

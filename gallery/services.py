@@ -4,7 +4,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from gpu_worker.engine.io import encode_jpeg, resize_max
+from gpu_worker.engine.io import decode_image, encode_jpeg, resize_max
 
 from .labelling import label_result
 from .models import Report, Result, Scene
@@ -39,6 +39,31 @@ def result_delete(*, result: Result) -> None:
     result.image.delete(save=False)
     result.thumbnail.delete(save=False)
     result.delete()
+
+
+def scene_slots_from_faces(*, boxes: list, hint: str = "") -> list[list[float]]:
+    """Slots [A, B] from detected face boxes (normalised [x, y, w, h]), following the scene's hint."""
+    if len(boxes) < 2:
+        raise ValueError("a scene needs two faces")
+    two = sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)[:2]  # the two main faces
+    left, right = sorted(two, key=lambda b: b[0] + b[2] / 2)
+    higher, lower = sorted(two, key=lambda b: b[1] + b[3] / 2)
+    order = {
+        Scene.SlotHint.RIGHT: (right, left),
+        Scene.SlotHint.TALLER: (higher, lower),
+        Scene.SlotHint.SHORTER: (lower, higher),
+    }.get(hint, (left, right))
+    return [[round(float(v), 4) for v in box] for box in order]
+
+
+@transaction.atomic
+def scene_redetect_slots(*, scene: Scene, engine) -> Scene:
+    """Detect the scene's faces again and fill slots A/B following its hint (admin action)."""
+    with scene.image.open("rb") as fh:
+        boxes = engine.suggest_slots(decode_image(fh.read()))
+    scene.slot_a, scene.slot_b = scene_slots_from_faces(boxes=boxes, hint=scene.slot_hint)
+    scene.save(update_fields=["slot_a", "slot_b", "updated_at"])
+    return scene
 
 
 @transaction.atomic

@@ -23,7 +23,14 @@ class JobCancelled(Exception):
 
 
 def engine():
-    return get_engine(settings.MODELS_DIR, diagnostics=False)
+    """The process-wide engine for jobs: settings.ENGINE ("auto" | "neural" | "classical") and the model
+    registry decide (gpu_worker.neural.select); missing or unverified weights give the classical one."""
+    mode = getattr(settings, "ENGINE", "classical")
+    if str(mode).lower() == "classical":
+        return get_engine(settings.MODELS_DIR, diagnostics=False)
+    from gpu_worker.neural.select import get_engine as select_engine
+
+    return select_engine(mode, settings.MODELS_DIR, getattr(settings, "MODELS_REGISTRY", None), diagnostics=False)
 
 
 def _load_photos(job: Job) -> tuple[list, list]:
@@ -120,6 +127,8 @@ def _run(job: Job) -> str:
                     services.job_report_progress(job=job, stage=stage, pct=overall)
 
             identities = _identities_for(variant, photos_a, photos_b)
+            if job.swap_slots:  # the couple chose who goes where
+                identities.reverse()
             out = eng.run(scene_img, scene.slots, identities, progress=progress)
             services.job_report_progress(job=job, stage="finish", pct=int((i + 1) / len(work) * 95))
             result_create(

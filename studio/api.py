@@ -226,6 +226,10 @@ class JobCreateApi(PartnerApi):
         consent = serializers.BooleanField(
             help_text="Must be true: you confirm both people accepted the upload terms.",
         )
+        swap_slots = serializers.BooleanField(
+            required=False, default=False,
+            help_text="Put Person A into the scene's slot B and Person B into slot A.",
+        )
 
         def validate_consent(self, value: bool) -> bool:
             if not value:
@@ -276,6 +280,7 @@ class JobCreateApi(PartnerApi):
                 photos_b=data["photos_b"],
                 consent=consent,
                 source=Job.Source.API,
+                swap_slots=data.get("swap_slots", False),
             )
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

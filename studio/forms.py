@@ -36,6 +36,10 @@ class JobForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"}),
         error_messages={"required": _("Please add a photo of Person B.")},
     )
+    swap_slots = forms.BooleanField(
+        required=False,
+        label=_("Swap places: put Person A where the scene has Person B, and Person B where it has Person A."),
+    )
     consent = forms.BooleanField(
         label=_(
             "I agree to the upload terms: our photos are used only to make these couple photos "

@@ -34,6 +34,9 @@ class Job(models.Model):
     error_code = models.CharField(max_length=32, blank=True)
     error_message = models.TextField(blank=True)
     language = models.CharField(max_length=8, default="ko")
+    swap_slots = models.BooleanField(
+        default=False, help_text="The couple chose to swap who goes into scene slots A and B."
+    )
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(

@@ -77,6 +77,7 @@ def job_create(
     photos_b: list[UploadedFile],
     consent: ConsentRecord | None,
     source: str = Job.Source.WEB,
+    swap_slots: bool = False,
 ) -> Job:
     """Validate uploads, store them privately, create the Job and queue it.
 
@@ -109,6 +110,7 @@ def job_create(
             source=source,
             status=Job.Status.QUEUED,
             language=(get_language() or settings.LANGUAGE_CODE)[:8],
+            swap_slots=swap_slots,
             queued_at=timezone.now(),
         )
         for person, checked in (("a", checked_a), ("b", checked_b)):

@@ -45,6 +45,7 @@ def job_new(request):
                     photos_a=data["photos_a"],
                     photos_b=data["photos_b"],
                     consent=consent,
+                    swap_slots=data.get("swap_slots", False),
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
