@@ -4,10 +4,13 @@ PYTEST_ARGS ?=
 
 .PHONY: run test venv lint bench clean prod-local prod-stop
 
-$(VENV)/.installed: requirements/base.txt requirements/worker.txt requirements/worker-nodeps.txt requirements/dev.txt
+$(VENV)/.installed: requirements/base.txt requirements/worker.txt requirements/worker-nodeps.txt requirements/dev.txt \
+		requirements/neural.txt requirements/neural-nodeps.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements/dev.txt
 	$(PY) -m pip install -q --no-deps -r requirements/worker-nodeps.txt
+	$(PY) -m pip install -q -r requirements/neural.txt
+	$(PY) -m pip install -q --no-deps -r requirements/neural-nodeps.txt
 	touch $@
 
 venv: $(VENV)/.installed
