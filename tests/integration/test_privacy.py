@@ -325,6 +325,7 @@ def test_users_can_never_supply_the_target_scene():
     from studio.api import JobCreateApi
     from studio.forms import JobForm
 
-    assert set(JobForm().fields) == {"concept", "photos_a", "photos_b", "consent", "partner_consent"}
-    assert set(JobCreateApi.InputSerializer().fields) == {"concept", "photos_a", "photos_b", "consent"}
+    # no field takes a target photo: only the couple's own photos, a curated concept, and choices
+    assert set(JobForm().fields) == {"concept", "photos_a", "photos_b", "swap_slots", "consent", "partner_consent"}
+    assert set(JobCreateApi.InputSerializer().fields) == {"concept", "photos_a", "photos_b", "swap_slots", "consent"}
     assert settings.TERMS_VERSION
