@@ -102,6 +102,10 @@ def job_create(
         raise ValidationError(errors)
 
     with transaction.atomic():
+        # Two submits from one account at the same moment: lock the account row and check again, so
+        # both cannot pass the quota (PostgreSQL; SQLite serialises writers anyway).
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        job_quota_check(user=user)
         job = Job.objects.create(
             user=user,
             concept=concept,
