@@ -57,6 +57,26 @@ def _background(style: str, w: int, h: int, rng: np.random.Generator) -> np.ndar
     return bg
 
 
+_SEGMENTER = None
+
+
+def _person_segmentation(img: np.ndarray) -> np.ndarray | None:
+    """Soft person mask (float32 0..1) from MediaPipe selfie segmentation (Apache-2.0, shipped in the
+    mediapipe wheel), or None when MediaPipe is unavailable: then the ellipse silhouette alone is used."""
+    global _SEGMENTER
+    try:
+        if _SEGMENTER is None:
+            import mediapipe as mp
+
+            _SEGMENTER = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+        out = _SEGMENTER.process(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+    except Exception:  # pragma: no cover - optional dependency
+        return None
+    if out.segmentation_mask is None:
+        return None
+    return np.clip((out.segmentation_mask.astype(np.float32) - 0.25) / 0.5, 0.0, 1.0)
+
+
 def _person_layer(img: np.ndarray, face: Face, cw: int, ch: int) -> tuple[np.ndarray, np.ndarray]:
     """Scale/translate ``img`` so ``face`` sits at a standard size and place in a (ch, cw) canvas.
 
@@ -92,6 +112,12 @@ def _person_layer(img: np.ndarray, face: Face, cw: int, ch: int) -> tuple[np.nda
     m = cv2.bitwise_and(m, cv2.erode(valid, np.ones((9, 9), np.uint8)))
     sigma = max(2.0, 0.06 * fws)
     mask = cv2.GaussianBlur(m.astype(np.float32) / 255.0, (0, 0), sigma)
+    seg = _person_segmentation(img)
+    if seg is not None:
+        # the person's own outline (no background halo), kept inside the silhouette above
+        seg = cv2.warpAffine(seg, A, (cw, ch), flags=cv2.INTER_LINEAR, borderValue=0.0)
+        seg = cv2.GaussianBlur(seg, (0, 0), max(1.0, 0.015 * fws))
+        mask = np.minimum(mask, seg)
     # fade to zero at the canvas' left/right edges so halves never show a seam
     ramp = np.clip(np.minimum(np.arange(cw), np.arange(cw)[::-1]) / (2.0 * sigma), 0, 1).astype(np.float32)
     mask *= ramp[None, :]
