@@ -136,15 +136,13 @@ class ConceptAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Publish selected concepts"), permissions=["change"])
     def publish(self, request, queryset):
-        log_each(self, request, queryset, "Published.")
-        n = queryset.update(is_published=True)
-        self.message_user(request, ngettext("%d concept published.", "%d concepts published.", n) % n)
+        set_published(self, request, queryset, True,
+                      lambda n: ngettext("%d concept published.", "%d concepts published.", n))
 
     @admin.action(description=_("Unpublish selected concepts"), permissions=["change"])
     def unpublish(self, request, queryset):
-        log_each(self, request, queryset, "Unpublished.")
-        n = queryset.update(is_published=False)
-        self.message_user(request, ngettext("%d concept unpublished.", "%d concepts unpublished.", n) % n)
+        set_published(self, request, queryset, False,
+                      lambda n: ngettext("%d concept unpublished.", "%d concepts unpublished.", n))
 
 
 @admin.register(Scene)
@@ -200,15 +198,13 @@ class SceneAdmin(PrivatePreviewMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Publish selected scenes"), permissions=["change"])
     def publish(self, request, queryset):
-        log_each(self, request, queryset, "Published.")
-        n = queryset.update(is_published=True)
-        self.message_user(request, ngettext("%d scene published.", "%d scenes published.", n) % n)
+        set_published(self, request, queryset, True,
+                      lambda n: ngettext("%d scene published.", "%d scenes published.", n))
 
     @admin.action(description=_("Unpublish selected scenes"), permissions=["change"])
     def unpublish(self, request, queryset):
-        log_each(self, request, queryset, "Unpublished.")
-        n = queryset.update(is_published=False)
-        self.message_user(request, ngettext("%d scene unpublished.", "%d scenes unpublished.", n) % n)
+        set_published(self, request, queryset, False,
+                      lambda n: ngettext("%d scene unpublished.", "%d scenes unpublished.", n))
 
 
 # --- results --------------------------------------------------------------------------------------
@@ -277,6 +273,13 @@ def log_each(modeladmin: admin.ModelAdmin, request, objects, message: str) -> No
     object (who, when, what) so every staff action is in the audit trail."""
     for obj in objects:
         modeladmin.log_change(request, obj, message)
+
+
+def set_published(modeladmin: admin.ModelAdmin, request, queryset, published: bool, message) -> None:
+    """Publish or unpublish concepts/scenes from an admin action: log each one, then say how many."""
+    log_each(modeladmin, request, queryset, "Published." if published else "Unpublished.")
+    n = queryset.update(is_published=published)
+    modeladmin.message_user(request, message(n) % n)
 
 
 @admin.register(Report)
