@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gpu_worker.engine import Engine, compose_scene, decode_image, encode_jpeg, resize_max  # noqa: E402
-from gpu_worker.engine.landmarks import DLIB5, N_MESH  # noqa: E402
+from engine import Engine, compose_scene, decode_image, encode_jpeg, resize_max  # noqa: E402
+from engine.landmarks import DLIB5, N_MESH  # noqa: E402
 
 PEOPLE = {  # person -> photos; the first is the portrait used as the user's upload
     "obama": ["obama.jpg", "obama2.jpg", "obama3.jpg"],

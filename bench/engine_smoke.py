@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gpu_worker.engine import Engine, compose_scene, decode_image, encode_jpeg  # noqa: E402
+from engine import Engine, compose_scene, decode_image, encode_jpeg  # noqa: E402
 
 
 def main() -> int:

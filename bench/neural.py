@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gpu_worker.engine import compose_scene, get_engine  # noqa: E402
-from gpu_worker.neural import scenegen  # noqa: E402
-from gpu_worker.neural.onnx_models import OnnxEmbedder, OnnxSwapper  # noqa: E402
-from gpu_worker.neural.restore import GfpganRestorer  # noqa: E402
-from gpu_worker.neural.select import build_engine  # noqa: E402
+from engine import compose_scene, get_engine  # noqa: E402
+from engine.neural import scenegen  # noqa: E402
+from engine.neural.onnx_models import OnnxEmbedder, OnnxSwapper  # noqa: E402
+from engine.neural.restore import GfpganRestorer  # noqa: E402
+from engine.neural.select import build_engine  # noqa: E402
 from tests.neural import tiny  # noqa: E402
 
 
@@ -92,7 +92,7 @@ def main() -> int:
                      timed(lambda: scenegen.generate(pipe, prompt="a couple on a beach", steps=2, width=64,
                                                      height=64), args.repeat)))
         if args.full_gfpgan:
-            from gpu_worker.neural.compat import gfpgan_v1_clean
+            from engine.neural.compat import gfpgan_v1_clean
 
             net = gfpgan_v1_clean()(out_size=512, channel_multiplier=2, fix_decoder=False, different_w=True,
                                     input_is_latent=True, sft_half=True).eval()

@@ -1,4 +1,4 @@
-"""Benchmark of the invisible watermark (gpu_worker/engine/provenance.py): is the result id still
+"""Benchmark of the invisible watermark (engine/provenance.py): is the result id still
 read after JPEG q75, a 50 % downscale and a 10 % crop, and is the mark invisible (PSNR)?
 
     .venv/bin/python bench/provenance.py [--faces DIR] [--no-write]
@@ -28,8 +28,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench._markdown import write_section  # noqa: E402
-from gpu_worker.engine import compose_scene, decode_image, encode_jpeg, provenance  # noqa: E402
-from gpu_worker.engine.scenes import STYLES  # noqa: E402
+from engine import compose_scene, decode_image, encode_jpeg, provenance  # noqa: E402
+from engine.scenes import STYLES  # noqa: E402
 
 PEOPLE = ["obama.jpg", "biden.jpg", "grace_hopper.jpg", "astronaut.png", "obama2.jpg", "obama3.jpg"]
 

@@ -169,7 +169,7 @@ class SceneAdmin(PrivatePreviewMixin, admin.ModelAdmin):
     def redetect_slots(self, request, queryset):
         from django.conf import settings
 
-        from gpu_worker.engine import get_engine
+        from engine import get_engine
 
         from .services import scene_redetect_slots
 

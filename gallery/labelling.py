@@ -6,7 +6,7 @@
   ``DigitalSourceType = compositeWithTrainedAlgorithmicMedia``, EXIF ImageDescription/UserComment
   "AI-edited", and a signed C2PA manifest (operator certificate, or a local test CA).
 
-The pixel and metadata work lives in the Django-free ``gpu_worker.engine.provenance``."""
+The pixel and metadata work lives in the Django-free ``engine.provenance``."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from gpu_worker.engine import provenance
-from gpu_worker.engine.io import encode_jpeg, resize_max
+from engine import provenance
+from engine.io import encode_jpeg, resize_max
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()

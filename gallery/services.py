@@ -4,7 +4,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from gpu_worker.engine.io import decode_image, encode_jpeg, resize_max
+from engine.io import decode_image, encode_jpeg, resize_max
 
 from .labelling import label_result
 from .models import Report, Result, Scene

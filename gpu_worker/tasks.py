@@ -11,7 +11,7 @@ from django.db import connection
 
 from gallery.models import Scene
 from gallery.services import result_create
-from gpu_worker.engine import EngineError, decode_image, get_engine
+from engine import EngineError, decode_image, get_engine
 from studio import services
 from studio.models import Job
 
@@ -24,11 +24,11 @@ class JobCancelled(Exception):
 
 def engine():
     """The process-wide engine for jobs: settings.ENGINE ("auto" | "neural" | "classical") and the model
-    registry decide (gpu_worker.neural.select); missing or unverified weights give the classical one."""
+    registry decide (engine.neural.select); missing or unverified weights give the classical one."""
     mode = getattr(settings, "ENGINE", "classical")
     if str(mode).lower() == "classical":
         return get_engine(settings.MODELS_DIR, diagnostics=False)
-    from gpu_worker.neural.select import get_engine as select_engine
+    from engine.neural.select import get_engine as select_engine
 
     return select_engine(mode, settings.MODELS_DIR, getattr(settings, "MODELS_REGISTRY", None), diagnostics=False)
 

@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 
 from accounts.models import ConsentRecord, User
 from gallery.models import Concept
-from gpu_worker.engine import decode_image
+from engine import decode_image
 
 from . import queue, realtime
 from .messages import error_message

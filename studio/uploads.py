@@ -2,7 +2,7 @@
 
 Each photo is really decoded (size and pixel limits checked before decoding), must pass the engine's
 quality gate (exactly one usable face, big enough, sharp, not in profile, eyes open: see
-``gpu_worker.engine.gate``), and is stored re-encoded as a clean JPEG: upright, no EXIF/GPS, never
+``engine.gate``), and is stored re-encoded as a clean JPEG: upright, no EXIF/GPS, never
 under the client's filename. One person's photos must also show the same person (SFace, mean
 identity). ``settings.UPLOAD_MIN_EYE_DISTANCE`` sets the smallest face accepted (eye-centre distance in px
 of the stored photo): 80 px in the product (``gate.MIN_EYE_DISTANCE``)."""
@@ -15,9 +15,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
-from gpu_worker.engine import EngineError, Face, decode_image, encode_jpeg, get_engine
-from gpu_worker.engine.gate import check_photo, same_person_check
-from gpu_worker.engine.io import resize_max
+from engine import EngineError, Face, decode_image, encode_jpeg, get_engine
+from engine.gate import check_photo, same_person_check
+from engine.io import resize_max
 
 from .messages import error_message, note_message
 

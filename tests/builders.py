@@ -25,7 +25,7 @@ def build_concept(*, slug: str = "film-date", pairs=(("obama.jpg", "biden.jpg"),
 
     from gallery.models import Concept
     from gallery.services import scene_create
-    from gpu_worker.engine import compose_scene, get_engine
+    from engine import compose_scene, get_engine
 
     concept, _ = Concept.objects.get_or_create(
         slug=slug,

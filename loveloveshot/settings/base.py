@@ -226,7 +226,7 @@ JOB_SWEEP_INTERVAL_SECONDS = float(env("LLS_JOB_SWEEP_INTERVAL_SECONDS", "10"))
 RESULT_MAX_SIDE = 1600
 THUMB_MAX_SIDE = 480
 MODELS_DIR = env("LLS_MODELS_DIR", str(BASE_DIR / "models"))
-ENGINE = env("LLS_ENGINE", "auto")  # classical | neural | auto (neural when gpu_worker/models.toml verifies)
+ENGINE = env("LLS_ENGINE", "auto")  # classical | neural | auto (neural when engine/models.toml verifies)
 DEMO_FACES_DIR = env("LLS_DEMO_FACES_DIR", str(BASE_DIR.parent / "shared" / "testdata" / "faces"))
 
 LOGGING = {

@@ -12,7 +12,7 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from gpu_worker.engine import decode_image, get_engine
+from engine import decode_image, get_engine
 from studio.models import Job, JobPhoto
 from tests.badfiles import corpus
 from tests.builders import build_concept, upload

@@ -14,8 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.services import consent_record_create
 from gallery.models import Result
-from gpu_worker.engine import get_engine
-from gpu_worker.engine.identity import SFaceEmbedder, cosine
+from engine import get_engine
+from engine.identity import SFaceEmbedder, cosine
 from studio import services
 from studio.consumers import JobConsumer
 from studio.models import Job, JobPhoto

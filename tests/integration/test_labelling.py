@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from accounts.services import consent_record_create
 from gallery.services import result_create
-from gpu_worker.engine import provenance
+from engine import provenance
 from studio import services
 from tests.builders import build_concept, upload
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 from accounts.services import consent_record_create
 from gallery.models import Result, Scene
 from gallery.services import scene_slots_from_faces
-from gpu_worker.engine import get_engine
-from gpu_worker.engine.identity import SFaceEmbedder, cosine
+from engine import get_engine
+from engine.identity import SFaceEmbedder, cosine
 from studio import services
 from tests.builders import build_concept, portrait_bytes, run_worker, upload
 

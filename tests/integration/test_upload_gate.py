@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import translation
 
-from gpu_worker.engine import compose_scene, decode_image
+from engine import compose_scene, decode_image
 from studio.messages import ERROR_MESSAGES, error_message, note_message
 from studio.uploads import photos_check
 from tests.builders import portrait_bytes, upload

@@ -3,8 +3,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from gpu_worker.engine import compose_scene, get_engine
-from gpu_worker.neural import select
+from engine import compose_scene, get_engine
+from engine.neural import select
 
 from . import tiny
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from gpu_worker.engine.types import ModelError
-from gpu_worker.neural.compat import gfpgan_v1_clean
-from gpu_worker.neural.onnx_models import OnnxEmbedder, OnnxSwapper, providers
-from gpu_worker.neural.restore import GfpganRestorer
+from engine.types import ModelError
+from engine.neural.compat import gfpgan_v1_clean
+from engine.neural.onnx_models import OnnxEmbedder, OnnxSwapper, providers
+from engine.neural.restore import GfpganRestorer
 
 from . import tiny
 

@@ -3,11 +3,11 @@
 import numpy as np
 
 from gpu_worker import tasks
-from gpu_worker.engine import Engine
-from gpu_worker.neural.engine import NeuralEngine, paste_back
-from gpu_worker.neural.onnx_models import align_crop
-from gpu_worker.neural.select import build_engine
-from gpu_worker.registry import check
+from engine import Engine
+from engine.neural.engine import NeuralEngine, paste_back
+from engine.neural.onnx_models import align_crop
+from engine.neural.select import build_engine
+from engine.registry import check
 
 from . import tiny
 
@@ -44,7 +44,7 @@ def test_neural_engine_run_end_to_end(tiny_models, registry, scene_and_people):
 
 def test_paste_back_puts_the_crop_where_the_face_is(scene_and_people):
     scene, slots, _ = scene_and_people
-    from gpu_worker.engine import get_engine
+    from engine import get_engine
 
     face = get_engine(diagnostics=False).match_slots(scene, slots)[0]
     crop, M = align_crop(scene, face, 128)

@@ -5,8 +5,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from gpu_worker import registry as reg
-from gpu_worker.registry import check, choose_engine, licence_refusal, load_registry
+from engine import registry as reg
+from engine.registry import check, choose_engine, licence_refusal, load_registry
 
 from . import tiny
 

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from gallery.models import Concept, Scene
-from gpu_worker.engine import get_engine
-from gpu_worker.neural import scenegen
+from engine import get_engine
+from engine.neural import scenegen
 
 from . import tiny
 
@@ -36,7 +36,7 @@ def test_pipeline_with_lora_generates_reproducible_images(tiny_sd):
 
 
 def test_missing_checkpoint_is_a_model_error(tmp_path):
-    from gpu_worker.engine.types import ModelError
+    from engine.types import ModelError
 
     with pytest.raises(ModelError):
         scenegen.load_pipeline(tmp_path / "nope")

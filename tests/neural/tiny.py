@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gpu_worker.registry import sha256_path
+from engine.registry import sha256_path
 
 TINY_GFPGAN = {"num_style_feat": 16, "channel_multiplier": 1, "narrow": 0.0625, "num_mlp": 1,
                "different_w": True, "input_is_latent": True, "sft_half": True}
@@ -80,7 +80,7 @@ def gfpgan(path: Path, *, size: int = 32, seed: int = 0) -> Path:
     """A random GFPGANv1Clean saved like the official checkpoints ({"params_ema": state_dict})."""
     import torch
 
-    from gpu_worker.neural.compat import gfpgan_v1_clean
+    from engine.neural.compat import gfpgan_v1_clean
 
     torch.manual_seed(seed)
     net = gfpgan_v1_clean()(out_size=size, fix_decoder=False, **TINY_GFPGAN)

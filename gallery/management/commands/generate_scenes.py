@@ -9,10 +9,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gallery.models import Concept
 from gallery.services import scene_create
-from gpu_worker.engine import get_engine
-from gpu_worker.engine.types import ModelError
-from gpu_worker.neural import scenegen
-from gpu_worker.registry import RegistryError, check, load_registry
+from engine import get_engine
+from engine.types import ModelError
+from engine.neural import scenegen
+from engine.registry import RegistryError, check, load_registry
 
 logger = logging.getLogger("gallery.generate_scenes")
 

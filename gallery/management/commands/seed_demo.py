@@ -52,7 +52,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         import cv2
 
-        from gpu_worker.engine import compose_scene, get_engine
+        from engine import compose_scene, get_engine
 
         faces = Path(options["faces"])
         if not faces.is_dir():

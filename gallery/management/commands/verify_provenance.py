@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from gallery.selectors import result_find_by_id_prefix
-from gpu_worker.engine import decode_image, provenance
+from engine import decode_image, provenance
 
 
 def inspect_file(path: Path) -> dict:

@@ -3,17 +3,17 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from gpu_worker.registry import RegistryError, check, choose_engine
+from engine.registry import RegistryError, check, choose_engine
 
 
 class Command(BaseCommand):
-    help = ("Verify the model registry (gpu_worker/models.toml): files under MODELS_DIR, sha256, licences; "
+    help = ("Verify the model registry (engine/models.toml): files under MODELS_DIR, sha256, licences; "
             "print what is missing and which engine a worker will use.")
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["check"])
         parser.add_argument("--registry", default=None, help="Registry TOML (default: settings.MODELS_REGISTRY, "
-                                                             "$LLS_MODELS_REGISTRY or gpu_worker/models.toml).")
+                                                             "$LLS_MODELS_REGISTRY or engine/models.toml).")
         parser.add_argument("--models-dir", default=None, help="Default: settings.MODELS_DIR.")
         parser.add_argument("--print-sha256", action="store_true", help="Print the sha256 of each file found.")
         parser.add_argument("--strict", action="store_true", help="Exit non-zero unless the neural engine is usable.")

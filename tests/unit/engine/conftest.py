@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gpu_worker.engine import Engine, compose_scene, decode_image
+from engine import Engine, compose_scene, decode_image
 
 PORTRAITS = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "grace_hopper.jpg", "astronaut.png", "32bit.png"]
 PEOPLE = ["obama.jpg", "biden.jpg", "grace_hopper.jpg", "astronaut.png"]  # distinct identities

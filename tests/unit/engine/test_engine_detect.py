@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from gpu_worker.engine import compose_scene
-from gpu_worker.engine.detect import YuNetDetector
-from gpu_worker.engine.models import YUNET_FILE, bundled_models_dir
-from gpu_worker.engine.types import Face, ModelError
+from engine import compose_scene
+from engine.detect import YuNetDetector
+from engine.models import YUNET_FILE, bundled_models_dir
+from engine.types import Face, ModelError
 
 from .conftest import PORTRAITS, load_portrait, scene_of
 

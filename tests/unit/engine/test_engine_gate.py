@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from gpu_worker.engine.gate import MIN_EYE_DISTANCE, check_photo, face_sharpness, same_person_check
-from gpu_worker.engine.landmarks import LEFT_EYE, RIGHT_EYE, Landmarks
+from engine.gate import MIN_EYE_DISTANCE, check_photo, face_sharpness, same_person_check
+from engine.landmarks import LEFT_EYE, RIGHT_EYE, Landmarks
 
 from .conftest import load_portrait, scene_of
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gpu_worker.engine import ImageDecodeError, decode_image, encode_jpeg, resize_max
+from engine import ImageDecodeError, decode_image, encode_jpeg, resize_max
 
 from .conftest import PORTRAITS, load_portrait, portrait_path
 

@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from gpu_worker.engine.color import lab_mean_distance
-from gpu_worker.engine.identity import identity_outliers
-from gpu_worker.engine.landmarks import (
+from engine.color import lab_mean_distance
+from engine.identity import identity_outliers
+from engine.landmarks import (
     FACE_OVAL,
     INNER_LIPS,
     N_LANDMARKS,
@@ -18,8 +18,8 @@ from gpu_worker.engine.landmarks import (
     head_pose,
     mesh_triangles,
 )
-from gpu_worker.engine.mesh_swap import MeshSwapper, fill_poly, mask_polygon
-from gpu_worker.engine.texture import detail_energy, match_grain, match_sharpness, noise_sigma
+from engine.mesh_swap import MeshSwapper, fill_poly, mask_polygon
+from engine.texture import detail_energy, match_grain, match_sharpness, noise_sigma
 
 from .conftest import PEOPLE, PORTRAITS, load_portrait, scene_of
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import gpu_worker.engine as eng_pkg
-from gpu_worker.engine import Engine, NoFaceError, SceneError, get_engine
-from gpu_worker.engine.identity import cosine
+import engine as eng_pkg
+from engine import Engine, NoFaceError, SceneError, get_engine
+from engine.identity import cosine
 
 from .conftest import load_portrait, scene_of
 
@@ -145,7 +145,7 @@ def test_engine_does_not_import_django():
     import subprocess
     import sys
 
-    code = ("import sys, gpu_worker.engine as e; e.get_engine(); "
+    code = ("import sys, engine as e; e.get_engine(); "
             "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)")
     root = Path(__file__).resolve().parents[3]
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=root).returncode == 0

@@ -3,8 +3,8 @@ the portrait's background along."""
 
 import numpy as np
 
-from gpu_worker.engine import get_engine
-from gpu_worker.engine.scenes import _person_segmentation
+from engine import get_engine
+from engine.scenes import _person_segmentation
 
 from .conftest import load_portrait
 

@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
-from gpu_worker.engine import NoFaceError
-from gpu_worker.engine.align import similarity_transform, transform_points, valid_region, warp_to
-from gpu_worker.engine.blend import seamless_blend
-from gpu_worker.engine.color import lab_mean_distance, lab_transfer
-from gpu_worker.engine.identity import build_identity, cosine
-from gpu_worker.engine.mask import face_mask
+from engine import NoFaceError
+from engine.align import similarity_transform, transform_points, valid_region, warp_to
+from engine.blend import seamless_blend
+from engine.color import lab_mean_distance, lab_transfer
+from engine.identity import build_identity, cosine
+from engine.mask import face_mask
 
 from .conftest import PEOPLE, load_portrait
 

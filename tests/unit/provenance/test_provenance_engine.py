@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from gpu_worker.engine import compose_scene, decode_image, encode_jpeg, provenance
+from engine import compose_scene, decode_image, encode_jpeg, provenance
 from tests.conftest import faces_dir
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gpu_worker.engine.align import similarity_transform
-from gpu_worker.engine.types import Face, ModelError
+from engine.align import similarity_transform
+from engine.types import Face, ModelError
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import logging
 import os
 import threading
 
-from gpu_worker.engine import get_engine as classical_engine
-from gpu_worker.registry import RegistryError, check, choose_engine, load_registry
+from engine import get_engine as classical_engine
+from engine.registry import RegistryError, check, choose_engine, load_registry
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gpu_worker.engine.types import Face, ModelError
+from engine.types import Face, ModelError
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from gpu_worker.engine.types import ModelError
+from engine.types import ModelError
 
 from .compat import gfpgan_v1_clean
 

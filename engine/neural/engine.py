@@ -14,13 +14,13 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from gpu_worker.engine.align import valid_region
-from gpu_worker.engine.blend import alpha_blend, seamless_blend
-from gpu_worker.engine.io import to_bgr_u8
-from gpu_worker.engine.mask import face_axes, face_mask
-from gpu_worker.engine.pipeline import Engine, Progress, Slot, safe_progress
-from gpu_worker.engine.types import Face, NoFaceError, SceneError
-from gpu_worker.registry import RegistryReport
+from engine.align import valid_region
+from engine.blend import alpha_blend, seamless_blend
+from engine.io import to_bgr_u8
+from engine.mask import face_axes, face_mask
+from engine.pipeline import Engine, Progress, Slot, safe_progress
+from engine.types import Face, NoFaceError, SceneError
+from engine.registry import RegistryReport
 
 from .onnx_models import OnnxEmbedder, OnnxSwapper, align_crop
 
@@ -58,7 +58,7 @@ def paste_back(scene: np.ndarray, crop: np.ndarray, M: np.ndarray, face: Face, *
 
 
 class NeuralEngine(Engine):
-    """Built from a verified :class:`~gpu_worker.registry.RegistryReport` (see ``select.get_engine``)."""
+    """Built from a verified :class:`~engine.registry.RegistryReport` (see ``select.get_engine``)."""
 
     def __init__(self, report: RegistryReport, models_dir: str | os.PathLike | None = None, *,
                  diagnostics: bool = False, prefer_gpu: bool = True, blend: str = "alpha", restore: bool = True):

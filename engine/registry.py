@@ -1,4 +1,4 @@
-"""Model registry of the neural tier (``gpu_worker/models.toml``): what weights exist, are they the
+"""Model registry of the neural tier (``engine/models.toml``): what weights exist, are they the
 right files, may we use them, and which engine a worker gets.
 
 Django-free and light (tomllib + hashlib): the web tier and the CPU worker import it without torch.
@@ -26,7 +26,7 @@ DENY_LICENCES = ("cc-by-nc*", "*non-commercial*", "*noncommercial*", "*research-
 
 
 def default_registry() -> Path:
-    """``$LLS_MODELS_REGISTRY`` or ``gpu_worker/models.toml``."""
+    """``$LLS_MODELS_REGISTRY`` or ``engine/models.toml``."""
     return Path(os.environ.get("LLS_MODELS_REGISTRY") or DEFAULT_REGISTRY)
 
 
