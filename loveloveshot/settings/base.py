@@ -5,6 +5,14 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
+from .mailurl import parse_email_url
+
+# Native libraries (TensorFlow Lite inside MediaPipe, absl, glog) read these before they log anything;
+# set before any engine import. MediaPipe's own C++ lines that ignore them are filtered by the
+# `make run` supervisor (scripts/supervise.py).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("GLOG_minloglevel", "2")
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -37,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI + Redoc served from our own /static/ (no CDN)
     "allauth",
     "allauth.account",
     "accounts",
@@ -185,6 +194,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Create couple-photo jobs and fetch their results.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI / Redoc files come from drf-spectacular-sidecar (pinned in requirements/base.txt)
+    # through our static files: /api/docs/ works offline and under a same-origin CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- LoveLoveShot product settings -------------------------------------------------------------
@@ -229,10 +243,31 @@ MODELS_DIR = env("LLS_MODELS_DIR", str(BASE_DIR / "models"))
 ENGINE = env("LLS_ENGINE", "auto")  # classical | neural | auto (neural when engine/models.toml verifies)
 DEMO_FACES_DIR = env("LLS_DEMO_FACES_DIR", str(BASE_DIR.parent / "shared" / "testdata" / "faces"))
 
+# Email: EMAIL_URL (loveloveshot/settings/mailurl.py: smtp://, smtps://, console:, file:, locmem:).
+# Without it mail is printed to the console (local); production.py requires an SMTP URL.
+_EMAIL = parse_email_url(env("EMAIL_URL") or "console:", base_dir=BASE_DIR)
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _EMAIL.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _EMAIL.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _EMAIL.get("EMAIL_TIMEOUT", 10)
+EMAIL_FILE_PATH = _EMAIL.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "LoveLoveShot <noreply@loveloveshot.local>")
+SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[LoveLoveShot] "
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"one_line_per_job": {"()": "loveloveshot.settings.logfilters.OneLinePerJob"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # rq: one line per job in normal operation (settings/logfilters.py); warnings always pass.
+        "rq.worker": {"filters": ["one_line_per_job"]},
+    },
 }

@@ -1,7 +1,9 @@
 """Production settings: everything from the environment; refuses to start without the essentials.
 
 Required: DJANGO_SECRET_KEY (40+ random characters), DJANGO_ALLOWED_HOSTS (comma-separated),
-DATABASE_URL (postgres://user:password@host:5432/name), REDIS_URL (the shared Redis, appendonly on).
+DATABASE_URL (postgres://user:password@host:5432/name), REDIS_URL (the shared Redis, appendonly on),
+EMAIL_URL (smtp://user:password@host:587?tls=1 or smtps://user:password@host:465, see settings/mailurl.py),
+DEFAULT_FROM_EMAIL (the sender of password-reset and other mail, e.g. "LoveLoveShot <noreply@example.kr>").
 Optional: DJANGO_CSRF_TRUSTED_ORIGINS, DJANGO_STATIC_ROOT, DJANGO_CONN_MAX_AGE, PRIVATE_MEDIA_ACCEL_PREFIX,
 LLS_MEDIA_BACKEND=local|s3 (+ LLS_S3_* below), DJANGO_SECURE_SSL_REDIRECT, DJANGO_SECURE_HSTS_SECONDS.
 See README.md, "Production and scale-out", and deploy/env.example.
@@ -13,7 +15,8 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, PRIVATE_MEDIA_ROOT, STORAGES, env, env_bool
+from .base import BASE_DIR, EMAIL_BACKEND, PRIVATE_MEDIA_ROOT, STORAGES, env, env_bool
+from .mailurl import SMTP_BACKEND
 
 DEBUG = False
 
@@ -38,6 +41,11 @@ if not ALLOWED_HOSTS:
 _require("DATABASE_URL", "postgres://USER:PASSWORD@HOST:5432/NAME (PostgreSQL).")
 _require("REDIS_URL", "the shared Redis (appendonly on), e.g. redis://10.0.0.5:6379/0.")
 # base.py already built DATABASES, CHANNEL_LAYERS and RQ_QUEUES from DATABASE_URL / REDIS_URL.
+# Email (password reset): base.py parsed EMAIL_URL; production sends through a real SMTP server only
+# (the loopback stack of scripts/prod_local.sh may print mail instead, see below).
+_require("EMAIL_URL", "smtp://USER:PASSWORD@HOST:587?tls=1 or smtps://USER:PASSWORD@HOST:465 (password reset mail).")
+DEFAULT_FROM_EMAIL = _require("DEFAULT_FROM_EMAIL", 'the sender address, e.g. "LoveLoveShot <noreply@example.kr>".')
+SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 CSRF_TRUSTED_ORIGINS = _csv("DJANGO_CSRF_TRUSTED_ORIGINS") or [f"https://{h}" for h in ALLOWED_HOSTS]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # nginx sets it; daphne runs --proxy-headers
@@ -67,6 +75,8 @@ if env_bool("LLS_INSECURE_COOKIES_FOR_LOOPBACK"):
     CSRF_COOKIE_SECURE = False
     SECURE_SSL_REDIRECT = False
     SECURE_HSTS_SECONDS = 0
+elif EMAIL_BACKEND != SMTP_BACKEND:
+    raise ImproperlyConfigured("EMAIL_URL must be an smtp:// or smtps:// URL in production.")
 
 # collectstatic writes here; nginx serves it at /static/ (deploy/nginx/loveloveshot.conf.in).
 STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))

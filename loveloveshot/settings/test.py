@@ -33,6 +33,8 @@ else:
             "OPTIONS": {"timeout": 30},
         }
     }
+# Mail lands in django.core.mail.outbox (tests/integration/test_email.py follows its links).
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Serve static files straight from static/ (no collectstatic step in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

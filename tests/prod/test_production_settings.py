@@ -26,6 +26,8 @@ def prod_env(tmp_path) -> dict[str, str]:
         "REDIS_URL": "redis://127.0.0.1:6399/0",
         "LLS_VAR_DIR": str(tmp_path / "var"),
         "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        "EMAIL_URL": "smtp://mailer:s%40cret@smtp.example.kr:587?tls=1",
+        "DEFAULT_FROM_EMAIL": "LoveLoveShot <noreply@photo.example.kr>",
     }
 
 
@@ -68,7 +70,10 @@ def test_postgres_url_selects_postgresql(prod_env):
     assert proc.stdout.split() == ["django.db.backends.postgresql", "db.internal.example", "loveloveshot"]
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize(
+    "missing",
+    ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DEFAULT_FROM_EMAIL"],
+)
 def test_refuses_to_start_without_the_essentials(prod_env, missing):
     del prod_env[missing]
     proc = manage(prod_env, "check")
