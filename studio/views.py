@@ -30,9 +30,9 @@ def job_new(request):
         except JobQuotaExceeded as exc:
             form = JobForm(initial={"concept": request.POST.get("concept")})
             messages.error(request, exc.message)
-            status = 429
+            status, retry_after = 429, exc.retry_after
         else:
-            status = 400
+            status, retry_after = 400, None
         if status == 400 and form.is_valid():
             data = form.cleaned_data
             consent = consent_record_create(
@@ -47,6 +47,9 @@ def job_new(request):
                     consent=consent,
                     swap_slots=data.get("swap_slots", False),
                 )
+            except JobQuotaExceeded as exc:  # lost the race with another submit: 429, not a 500
+                form.add_error(None, exc.message)
+                status, retry_after = 429, exc.retry_after
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     for error in errors:
@@ -55,7 +58,7 @@ def job_new(request):
                 return redirect("studio:job-detail", public_id=job.public_id)
     else:
         form = JobForm(initial={"concept": request.GET.get("concept")})
-    return render(
+    response = render(
         request,
         "studio/job_new.html",
         {
@@ -68,6 +71,9 @@ def job_new(request):
         },
         status=status if request.method == "POST" else 200,
     )
+    if request.method == "POST" and status == 429:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @login_required

@@ -6,6 +6,15 @@ from pathlib import Path
 from django.utils.translation import gettext_lazy as _
 
 from .mailurl import parse_email_url
+from .social import (  # noqa: F401 - settings
+    SOCIAL_APPS,
+    SOCIALACCOUNT_AUTO_SIGNUP,
+    SOCIALACCOUNT_EMAIL_AUTHENTICATION,
+    SOCIALACCOUNT_FORMS,
+    SOCIALACCOUNT_LOGIN_ON_GET,
+    SOCIALACCOUNT_PROVIDERS,
+    SOCIALACCOUNT_STORE_TOKENS,
+)
 
 # Native libraries (TensorFlow Lite inside MediaPipe, absl, glog) read these before they log anything;
 # set before any engine import. MediaPipe's own C++ lines that ignore them are filtered by the
@@ -48,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI + Redoc served from our own /static/ (no CDN)
     "allauth",
     "allauth.account",
+    *SOCIAL_APPS,  # Kakao, Naver, Google, OpenID Connect (settings/social.py)
     "accounts",
     "gallery",
     "studio",
@@ -92,6 +102,14 @@ VAR_DIR = Path(env("LLS_VAR_DIR", str(BASE_DIR / "var")))
 # DATABASE_URL (e.g. postgres://user:pass@host:5432/loveloveshot) selects the database; without it,
 # SQLite in var/. dj-database-url is in requirements/base.txt; the PostgreSQL driver in prod.txt.
 DATABASE_URL = env("DATABASE_URL")
+# SQLite under concurrent writers (issue 13): WAL (readers never block the writer), a 20 s busy wait,
+# and BEGIN IMMEDIATE for every atomic block, so a transaction that reads then writes (the quota
+# check + job insert) takes the write lock up front instead of failing with "database is locked".
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+}
 if DATABASE_URL:
     try:
         import dj_database_url
@@ -109,7 +127,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
+            "OPTIONS": SQLITE_OPTIONS,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -130,7 +148,10 @@ AUTHENTICATION_BACKENDS = [
 # allauth: email + password, no username, no email verification for the demo.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}  # + required "I am 14 or older"
+ACCOUNT_FORMS = {  # + required "I am 14 or older" and "I accept the terms"; friendly messages
+    "signup": "accounts.forms.SignupForm",
+    "login": "accounts.forms.LoginForm",
+}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
@@ -179,6 +200,8 @@ CHANNEL_LAYERS = {
 }
 RQ_QUEUES = {
     "swap": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 900},
+    # Photo checks (gpu_worker.checks): light, never behind swaps; `manage.py rqworker check`-style worker.
+    "check": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 120},
 }
 RQ_SHOW_ADMIN_LINK = True
 

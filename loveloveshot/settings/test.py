@@ -30,7 +30,7 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(VAR_DIR / "test.sqlite3"),
             "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
-            "OPTIONS": {"timeout": 30},
+            "OPTIONS": {**SQLITE_OPTIONS, "timeout": 30},  # noqa: F405 - WAL + IMMEDIATE (base.py)
         }
     }
 # Mail lands in django.core.mail.outbox (tests/integration/test_email.py follows its links).
