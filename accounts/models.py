@@ -71,3 +71,34 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.terms_version} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def upgrade_code_default() -> str:
+    import secrets
+
+    alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+    raw = "".join(secrets.choice(alphabet) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+class UpgradeCode(models.Model):
+    """A single-use code that moves an account to a plan (given out by staff; no payment here)."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True, default=upgrade_code_default)
+    plan = models.CharField(_("plan"), max_length=16, choices=User.Plan.choices, default=User.Plan.PREMIUM)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    used_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="upgrade_codes_used",
+        verbose_name=_("used by"),
+    )
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("upgrade code")
+        verbose_name_plural = _("upgrade codes")
+
+    def __str__(self) -> str:
+        return self.code

@@ -64,3 +64,37 @@ def user_ban(*, user: User) -> User:
         if job.can_cancel:
             job_cancel(job=job)
     return user
+
+
+class UpgradeCodeInvalid(Exception):
+    """The code does not exist, was already used or has expired (the message says which)."""
+
+
+def user_set_plan(*, user: User, plan: str) -> User:
+    """Move an account to a plan (staff grant or a redeemed code). Jobs already made keep their plan."""
+    if plan not in User.Plan.values:
+        raise ValueError(f"unknown plan {plan!r}")
+    User.objects.filter(pk=user.pk).update(plan=plan, updated_at=timezone.now())
+    user.plan = plan
+    return user
+
+
+@transaction.atomic
+def upgrade_code_redeem(*, user: User, code: str) -> User:
+    """Redeem a single-use upgrade code: the account gets the code's plan. The row is locked so the
+    same code cannot be spent twice by two requests at once."""
+    from django.utils.translation import gettext as _
+
+    from .models import UpgradeCode
+
+    normalised = (code or "").strip().upper().replace(" ", "")
+    row = UpgradeCode.objects.select_for_update().filter(code=normalised).first()
+    if row is None:
+        raise UpgradeCodeInvalid(_("We don't know that code. Please check it and try again."))
+    if row.used_at is not None:
+        raise UpgradeCodeInvalid(_("That code has already been used."))
+    if row.expires_at is not None and row.expires_at <= timezone.now():
+        raise UpgradeCodeInvalid(_("That code has expired."))
+    row.used_by, row.used_at = user, timezone.now()
+    row.save(update_fields=["used_by", "used_at"])
+    return user_set_plan(user=user, plan=row.plan)

@@ -282,25 +282,39 @@ def set_published(modeladmin: admin.ModelAdmin, request, queryset, published: bo
     modeladmin.message_user(request, message(n) % n)
 
 
+MODERATION_PERMS = {
+    # page button / bulk action -> the change permission it needs
+    "hide": "gallery.change_result",
+    "ban": "accounts.change_user",
+    "resolve": "gallery.change_report",
+}
+
+
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    """The moderation queue: open reports first, with the reported photo and the three actions."""
+    """The moderation queue: open reports first, with the reported photo and the three actions, both
+    as bulk actions and as buttons on each report's own page. Each needs its change permission
+    (hide: change result, ban: change user, resolve: change report); "view" only looks."""
 
-    list_display = ("created_at", "status", "reason", "result_thumb", "owner", "reporter", "short_text", "handled_by")
-    list_display_links = ("created_at",)
-    list_filter = ("status", "reason")
+    list_display = (
+        "created_at_s", "status", "source", "reason_text", "result_thumb", "owner", "reporter_or_contact",
+        "short_text", "handled_by",
+    )
+    list_display_links = ("created_at_s",)
+    list_filter = ("status", "source", "reason")
     list_select_related = ("result__user", "reporter", "handled_by")
-    search_fields = ("public_id", "result__public_id", "result__user__email", "reporter__email", "text")
+    search_fields = ("public_id", "result__public_id", "result__user__email", "reporter__email", "text", "contact")
     date_hierarchy = "created_at"
     fields = (
-        "result_preview", "public_id", "result", "owner", "reporter", "reason", "text", "status", "handled_by",
-        "handled_at", "created_at",
+        "result_preview", "result_code", "public_id", "result", "owner", "source", "reporter", "contact", "reason",
+        "text", "status", "handled_by", "handled_at", "created_at",
     )
     readonly_fields = fields
     actions = ["hide_result", "ban_user", "mark_resolved"]
+    change_form_template = "admin/gallery/report/change_form.html"
 
     def has_add_permission(self, request) -> bool:
-        return False  # reports come from users (gallery:result-report)
+        return False  # reports come from users (gallery:result-report) and the public removal page
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:
         # the per-user history on the User admin links here with ?result__user__id__exact=<id>
@@ -309,13 +323,93 @@ class ReportAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False if obj is not None else super().has_change_permission(request, obj)
 
+    # the moderation permissions (used by the bulk actions and the page buttons)
+    def has_hide_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(MODERATION_PERMS["hide"])
+
+    def has_ban_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(MODERATION_PERMS["ban"])
+
+    def has_resolve_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(MODERATION_PERMS["resolve"])
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "<path:object_id>/moderate/<str:what>/",
+                self.admin_site.admin_view(self.moderate_view),
+                name=f"{opts.app_label}_{opts.model_name}_moderate",
+            )
+        ] + super().get_urls()
+
+    def moderate_view(self, request, object_id, what):
+        """POST from a report's own page: hide its photo, ban its owner, or mark it resolved."""
+        from django.core.exceptions import PermissionDenied
+        from django.http import HttpResponseNotAllowed
+        from django.shortcuts import redirect
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        checks = {"hide": self.has_hide_permission, "ban": self.has_ban_permission,
+                  "resolve": self.has_resolve_permission}
+        if what not in checks:
+            raise Http404
+        report = self.get_object(request, object_id)
+        if report is None or not self.has_view_permission(request, report):
+            raise Http404
+        if not checks[what](request):
+            raise PermissionDenied
+        queryset = Report.objects.filter(pk=report.pk)
+        {"hide": self.hide_result, "ban": self.ban_user, "resolve": self.mark_resolved}[what](request, queryset)
+        return redirect(reverse(f"{self.admin_site.name}:gallery_report_change", args=[report.pk]))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if object_id:
+            report = self.get_object(request, object_id)
+            if report is not None:
+                extra_context["moderation"] = {
+                    "report": report,
+                    "can_hide": self.has_hide_permission(request) and not report.result.is_hidden,
+                    "can_ban": self.has_ban_permission(request) and report.result.user.is_active
+                    and not report.result.user.is_superuser and report.result.user_id != request.user.pk,
+                    "can_resolve": self.has_resolve_permission(request) and report.status == Report.Status.OPEN,
+                    "hide_url": reverse(f"{self.admin_site.name}:gallery_report_moderate", args=[report.pk, "hide"]),
+                    "ban_url": reverse(f"{self.admin_site.name}:gallery_report_moderate", args=[report.pk, "ban"]),
+                    "resolve_url": reverse(
+                        f"{self.admin_site.name}:gallery_report_moderate", args=[report.pk, "resolve"]
+                    ),
+                }
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def _result_preview_url(self, result) -> str:
         return reverse(f"{self.admin_site.name}:gallery_result_preview", args=[result.public_id, "thumb"])
+
+    @admin.display(description=_("reported at"), ordering="created_at")
+    def created_at_s(self, obj) -> str:
+        from django.utils import timezone
+
+        return f"{timezone.localtime(obj.created_at):%Y-%m-%d %H:%M:%S}"
+
+    @admin.display(description=_("reason"), ordering="reason")
+    def reason_text(self, obj):
+        return format_html('<span class="lls-reason">{}</span>', obj.get_reason_display())
+
+    @admin.display(description=_("photo code"))
+    def result_code(self, obj) -> str:
+        return obj.result.code
+
+    @admin.display(description=_("reporter / contact"))
+    def reporter_or_contact(self, obj) -> str:
+        if obj.reporter_id:
+            return obj.reporter.email
+        return obj.contact or "—"
 
     @admin.display(description=_("photo"))
     def result_thumb(self, obj):
         return format_html(
-            '<img src="{}" alt="" loading="lazy" style="height:64px;width:auto;border-radius:4px">{}',
+            '<img class="lls-thumb" src="{}" alt="" loading="lazy">{}',
             self._result_preview_url(obj.result),
             format_html(' <b>{}</b>', _("hidden")) if obj.result.is_hidden else "",
         )
@@ -323,7 +417,7 @@ class ReportAdmin(admin.ModelAdmin):
     @admin.display(description=_("photo"))
     def result_preview(self, obj):
         return format_html(
-            '<img src="{}" alt="" style="max-width:480px;height:auto">',
+            '<img class="lls-preview" src="{}" alt="">',
             reverse(f"{self.admin_site.name}:gallery_result_preview", args=[obj.result.public_id, "image"]),
         )
 
@@ -331,13 +425,13 @@ class ReportAdmin(admin.ModelAdmin):
     def owner(self, obj):
         user = obj.result.user
         url = reverse(f"{self.admin_site.name}:accounts_user_change", args=[user.pk])
-        return format_html('<a href="{}">{}</a>{}', url, user.email, "" if user.is_active else " (banned)")
+        return format_html('<a href="{}">{}</a>{}', url, user.email, "" if user.is_active else _(" (banned)"))
 
     @admin.display(description=_("details"))
     def short_text(self, obj) -> str:
         return (obj.text[:80] + "…") if len(obj.text) > 80 else obj.text
 
-    @admin.action(description=_("Hide the reported photos"), permissions=["view"])
+    @admin.action(description=_("Hide the reported photos"), permissions=["hide"])
     def hide_result(self, request, queryset):
         from .services import result_hide
 
@@ -349,7 +443,7 @@ class ReportAdmin(admin.ModelAdmin):
         n = len(results)
         self.message_user(request, ngettext("%d photo hidden.", "%d photos hidden.", n) % n, messages.SUCCESS)
 
-    @admin.action(description=_("Ban the owners of the reported photos"), permissions=["view"])
+    @admin.action(description=_("Ban the owners of the reported photos"), permissions=["ban"])
     def ban_user(self, request, queryset):
         from accounts.models import User
         from accounts.services import user_ban
@@ -363,7 +457,7 @@ class ReportAdmin(admin.ModelAdmin):
         n = len(users)
         self.message_user(request, ngettext("%d user banned.", "%d users banned.", n) % n, messages.SUCCESS)
 
-    @admin.action(description=_("Mark selected reports resolved"), permissions=["view"])
+    @admin.action(description=_("Mark selected reports resolved"), permissions=["resolve"])
     def mark_resolved(self, request, queryset):
         from .services import report_resolve
 

@@ -121,6 +121,13 @@ class Result(models.Model):
     def __str__(self) -> str:
         return str(self.public_id)
 
+    @property
+    def code(self) -> str:
+        """The short code printed in the label and the metadata (gallery.codes)."""
+        from .codes import result_code
+
+        return result_code(self.public_id)
+
 
 class Report(models.Model):
     """A user's report about a result; open reports form the moderation queue in the admin."""
@@ -136,24 +143,77 @@ class Report(models.Model):
         OPEN = "open", _("Open")
         RESOLVED = "resolved", _("Resolved")
 
+    class Source(models.TextChoices):
+        ACCOUNT = "account", _("Owner's report")
+        PUBLIC = "public", _("Public removal request")
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="reports")
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="reports", verbose_name=_("photo"))
     # A report about someone else's content outlives the reporter's account (without their identity).
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports_filed"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports_filed",
+        verbose_name=_("reporter"),
     )
     reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
     text = models.TextField(_("details"), blank=True, max_length=2000)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
-    handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports_handled"
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.ACCOUNT)
+    contact = models.CharField(
+        _("contact"), max_length=200, blank=True, help_text=_("How to reach the person who asked (public requests).")
     )
-    handled_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    ip_address = models.GenericIPAddressField(
+        _("IP address"), null=True, blank=True, help_text=_("Public requests only: for the rate limit.")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports_handled",
+        verbose_name=_("handled by"),
+    )
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("reported at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["status", "-created_at"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            # one report per reporter and photo (public requests have no reporter)
+            models.UniqueConstraint(
+                fields=["reporter", "result"], condition=models.Q(reporter__isnull=False),
+                name="report_one_per_reporter_and_result",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} · {self.result_id} ({self.status})"
+
+
+def share_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)  # 32 characters, 192 bits
+
+
+class ShareLink(models.Model):
+    """An opt-in public link to one result's labelled image: unguessable, expiring, revocable."""
+
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="share_links", verbose_name=_("photo"))
+    token = models.CharField(_("token"), max_length=64, unique=True, default=share_token, editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("share link")
+        verbose_name_plural = _("share links")
+
+    def __str__(self) -> str:
+        return f"{self.result_id} · {self.token[:6]}…"
+
+    def is_active(self, now=None) -> bool:
+        from django.utils import timezone
+
+        return self.revoked_at is None and self.expires_at > (now or timezone.now())

@@ -7,7 +7,7 @@ from django.utils import timezone
 from engine.io import decode_image, encode_jpeg, resize_max
 
 from .labelling import label_result
-from .models import Report, Result, Scene
+from .models import Report, Result, Scene, ShareLink
 
 
 def _thumb_jpeg(img, max_side: int) -> bytes:
@@ -83,10 +83,54 @@ def scene_create(*, concept, image, title: str, slots: list, order: int = 0, pub
     return scene
 
 
-@transaction.atomic
+class DuplicateReport(Exception):
+    """This reporter already reported this photo."""
+
+
 def report_create(*, reporter, result: Result, reason: str, text: str) -> Report:
-    """A user reports a result; it joins the open moderation queue in the admin."""
-    return Report.objects.create(reporter=reporter, result=result, reason=reason, text=text.strip()[:2000])
+    """A user reports a result; it joins the open moderation queue in the admin. A second report by
+    the same reporter about the same photo raises DuplicateReport (also a DB constraint)."""
+    from django.db import IntegrityError
+
+    if Report.objects.filter(reporter=reporter, result=result).exists():
+        raise DuplicateReport
+    try:
+        with transaction.atomic():
+            return Report.objects.create(reporter=reporter, result=result, reason=reason, text=text.strip()[:2000])
+    except IntegrityError as exc:
+        raise DuplicateReport from exc
+
+
+@transaction.atomic
+def removal_request_create(
+    *, result: Result, reason: str, text: str, contact: str, ip_address: str | None = None
+) -> Report:
+    """Anyone (no account) asks for a photo they are in to be removed: an open report with no
+    reporter, marked as a public request, with how to reach them."""
+    return Report.objects.create(
+        reporter=None, result=result, reason=reason, text=text.strip()[:2000], contact=contact.strip()[:200],
+        source=Report.Source.PUBLIC, ip_address=ip_address,
+    )
+
+
+SHARE_DAYS_CHOICES = (1, 7, 30)
+SHARE_DAYS_DEFAULT = 7
+
+
+@transaction.atomic
+def share_link_create(*, result: Result, days: int = SHARE_DAYS_DEFAULT) -> ShareLink:
+    """Opt-in public link to the result's labelled image, expiring after ``days``."""
+    if days not in SHARE_DAYS_CHOICES:
+        raise ValueError(f"days must be one of {SHARE_DAYS_CHOICES}")
+    return ShareLink.objects.create(result=result, expires_at=timezone.now() + timezone.timedelta(days=days))
+
+
+@transaction.atomic
+def share_link_revoke(*, link: ShareLink) -> ShareLink:
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+    return link
 
 
 @transaction.atomic

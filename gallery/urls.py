@@ -15,4 +15,10 @@ urlpatterns = [
     path("album/<uuid:public_id>/download/", views.result_download, name="result-download"),
     path("album/<uuid:public_id>/delete/", views.result_remove, name="result-delete"),
     path("album/<uuid:public_id>/report/", views.result_report, name="result-report"),
+    path("album/<uuid:public_id>/share/", views.result_share_create, name="result-share"),
+    path("share/<str:token>/revoke/", views.result_share_revoke, name="share-revoke"),
+    path("s/<str:token>/", views.shared_result, name="shared"),
+    path("s/<str:token>/image.jpg", views.shared_result_image, name="shared-image"),
+    path("removal/", views.removal_request, name="removal-request"),
+    path("removal/sent/", views.removal_request_sent, name="removal-request-sent"),
 ]

@@ -1,0 +1,50 @@
+"""Social login (django-allauth socialaccount), configured only from the environment.
+
+A provider appears on the login and sign-up pages only when its client id and secret are set
+(``SOCIALACCOUNT_PROVIDERS[...]["APPS"]``: no SocialApp rows in the database). Social sign-up
+always goes through the sign-up form (age 14+ and the terms), never straight in."""
+
+import os
+
+
+def _env(name: str) -> str:
+    return (os.environ.get(name) or "").strip()
+
+
+def _app(prefix: str, **extra) -> list[dict]:
+    client_id, secret = _env(f"LLS_{prefix}_CLIENT_ID"), _env(f"LLS_{prefix}_SECRET")
+    if not (client_id and secret):
+        return []
+    return [{"client_id": client_id, "secret": secret, "key": "", **extra}]
+
+
+def social_providers() -> dict:
+    providers = {
+        "kakao": {"APPS": _app("KAKAO"), "SCOPE": ["account_email", "profile_nickname"]},
+        "naver": {"APPS": _app("NAVER")},
+        "google": {"APPS": _app("GOOGLE"), "SCOPE": ["openid", "email", "profile"],
+                   "AUTH_PARAMS": {"prompt": "select_account"}},
+        "openid_connect": {"APPS": []},
+    }
+    # Any other OpenID Connect issuer (also how the tests drive the real flow against a local stub).
+    server_url = _env("LLS_OIDC_SERVER_URL")
+    oidc = _app("OIDC", provider_id=_env("LLS_OIDC_PROVIDER_ID") or "oidc", name=_env("LLS_OIDC_NAME") or "OpenID",
+                settings={"server_url": server_url, "fetch_userinfo": True})
+    if server_url and oidc:
+        providers["openid_connect"]["APPS"] = oidc
+    return providers
+
+
+SOCIAL_APPS = [
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.kakao",
+    "allauth.socialaccount.providers.naver",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.openid_connect",
+]
+SOCIALACCOUNT_PROVIDERS = social_providers()
+SOCIALACCOUNT_AUTO_SIGNUP = False  # always the sign-up form: age 14+ and the terms
+SOCIALACCOUNT_FORMS = {"signup": "accounts.forms.SocialSignupForm"}
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never attach a social login to an existing account by email
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the provider buttons POST (CSRF-protected)
+SOCIALACCOUNT_STORE_TOKENS = False
