@@ -11,11 +11,10 @@ from django.core.management import call_command
 from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-from rq import SimpleWorker
 
 from accounts.models import ConsentRecord
 from studio.models import Job, JobPhoto
-from tests.builders import build_concept, upload
+from tests.builders import build_concept, run_checks, run_worker, upload
 
 CONCEPTS = "/api/v1/concepts/"
 JOBS = "/api/v1/jobs/"
@@ -62,6 +61,8 @@ def test_token_required(client, partner):
     response = APIClient().get(CONCEPTS)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_authenticated" and response.json()["status"] == 401
     # a browser session is no substitute for the token
     client.force_login(partner)
     assert client.get(CONCEPTS).status_code == 401
@@ -71,7 +72,9 @@ def test_token_required(client, partner):
 def test_non_partner_gets_403_with_message(user):
     response = _client(user).get(CONCEPTS, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 403
-    assert "partner" in response.json()["detail"]
+    body = response.json()
+    assert body["code"] == "not_partner" and "partner" in body["detail"]
+    assert body["type"] == "urn:loveloveshot:problem:not_partner" and body["title"] == "Partner access required"
 
 
 # --- concepts -------------------------------------------------------------------------------------
@@ -105,24 +108,27 @@ def test_job_lifecycle_queue_worker_results_and_ownership(api, partner, other_pa
     response = _post_job(api, concept, [upload("obama.jpg")], [upload("grace_hopper.jpg")])
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["status"] == "queued"
+    assert body["status"] == "checking"
+    assert response["Location"] == f"http://testserver/api/v1/jobs/{body['id']}/"
+    assert [(p["person"], p["verdict"]) for p in body["photos"]] == [("a", "pending"), ("b", "pending")]
     job = Job.objects.get(public_id=body["id"])
     assert job.user == partner and job.source == Job.Source.API
     assert job.consent.partner_confirmed and job.consent.ip_address == "127.0.0.1"
     assert job.consent.terms_version == settings.TERMS_VERSION
     assert job.photos.count() == 2
 
+    detail_url = f"{JOBS}{job.public_id}/"
+    run_checks()  # the photo checks (worker side) pass: the job is queued for the swap
     queue = django_rq.get_queue("swap")
     assert queue.get_job_ids() == [f"swap-{job.public_id}"]
-
-    detail_url = f"{JOBS}{job.public_id}/"
     state = api.get(detail_url).json()
     assert state["status"] == "queued" and state["position"] == 1 and state["results"] == []
+    assert [p["verdict"] for p in state["photos"]] == ["ok", "ok"]
 
     listing = api.get(JOBS, {"limit": 10}).json()
     assert listing["count"] == 1 and listing["results"][0]["id"] == str(job.public_id)
 
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    run_worker()
 
     state = api.get(detail_url).json()
     assert state["status"] == "done", state
@@ -160,7 +166,10 @@ def test_not_an_image_is_rejected_per_file_and_stores_nothing(api):
     fake = SimpleUploadedFile("notes.jpg", b"this is not a photo at all" * 100, content_type="image/jpeg")
     response = _post_job(api, concept, [fake], [upload("grace_hopper.jpg")], HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
-    errors = response.json()["errors"]
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == "validation_error" and body["status"] == 400
+    errors = body["errors"]
     assert list(errors) == ["photos_a"]
     [message] = errors["photos_a"]
     assert "notes.jpg" in message and "could not be read as a photo" in message
@@ -168,11 +177,16 @@ def test_not_an_image_is_rejected_per_file_and_stores_nothing(api):
     assert JobPhoto.objects.count() == 0
     assert _stored_uploads() == []
 
-    # Korean is the default language
+    # English without Accept-Language (partners are developers), Korean on request
     fake.seek(0)
     response = _post_job(api, concept, [fake], [upload("grace_hopper.jpg")])
+    assert response.status_code == 400 and "could not be read as a photo" in response.json()["errors"]["photos_a"][0]
+    assert response["Content-Language"] == "en"
+    fake.seek(0)
+    response = _post_job(api, concept, [fake], [upload("grace_hopper.jpg")], HTTP_ACCEPT_LANGUAGE="ko-KR,ko;q=0.9")
     assert response.status_code == 400
     assert "사진으로 읽을 수 없어요" in response.json()["errors"]["photos_a"][0]
+    assert response["Content-Language"] == "ko"
     assert Job.objects.count() == 0 and _stored_uploads() == []
 
 
@@ -218,8 +232,12 @@ def test_input_validation_messages(api):
 
 @pytest.mark.django_db
 def test_unknown_job_and_result_are_404(api):
-    assert api.get(f"{JOBS}00000000-0000-0000-0000-000000000000/").status_code == 404
-    assert api.get("/api/v1/results/00000000-0000-0000-0000-000000000000/image").status_code == 404
+    zero = "00000000-0000-0000-0000-000000000000"
+    for url in (f"{JOBS}{zero}/", f"/api/v1/results/{zero}/image", "/api/v1/no-such-thing/"):
+        response = api.get(url)
+        assert response.status_code == 404, url
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "not_found"
 
 
 # --- schema ---------------------------------------------------------------------------------------
@@ -230,8 +248,14 @@ def test_schema_and_docs(client):
     response = client.get("/api/schema/")
     assert response.status_code == 200
     text = response.content.decode()
-    for p in ("/api/v1/concepts/", "/api/v1/jobs/", "/api/v1/jobs/{public_id}/", "/api/v1/results/{public_id}/image"):
+    for p in ("/api/v1/concepts/", "/api/v1/jobs/", "/api/v1/jobs/{public_id}/", "/api/v1/results/{public_id}/image",
+              "/api/v1/jobs/{public_id}/cancel/", "/api/v1/jobs/{public_id}/retry/", "/api/v1/results/",
+              "/api/v1/jobs/{public_id}/results/", "/api/v1/webhooks/", "/api/v1/webhooks/rotate-secret/"):
         assert p in text
+    # no developer notes from docstrings; every error documented as problem+json, with 429/Retry-After
+    assert "JobListApi" not in text and "JobCreateApi" not in text and "HackSoft" not in text
+    assert "application/problem+json" in text and "Idempotency-Key" in text
+    assert "job_quota_exceeded" in text and "payload_too_large" in text and "RateLimit-Remaining" in text
     assert "multipart/form-data" in text and "format: binary" in text
     assert client.get("/api/docs/").status_code == 200
 
