@@ -7,7 +7,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from .admin_login import ThrottledAdminLoginForm
 from .models import ConsentRecord, User
+
+# /admin/login/ is throttled like the site login (per account and source address, shared counters).
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 def _clean_email(form: forms.ModelForm) -> str:

@@ -18,6 +18,7 @@ def serve_private(field, *, download_name: str | None = None, content_type: str 
         except FileNotFoundError as exc:
             raise Http404 from exc
     response["Content-Disposition"] = disposition
-    response["Cache-Control"] = "private, max-age=3600"
+    # Never kept by a browser or proxy: a deleted (or revoked) photo must not stay viewable (issue 13).
+    response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

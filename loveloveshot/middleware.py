@@ -4,8 +4,10 @@ instead of a 500. Jobs already stored stay safe in the database and are enqueued
 
 import logging
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
+from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
@@ -32,4 +34,87 @@ class RedisUnavailableMiddleware:
             response = TemplateResponse(request, "503.html", {"message": message}, status=503)
             response.render()
         response["Retry-After"] = "5"
+        return response
+
+
+# --- Issue 13: request size, private caching, Content-Security-Policy --------------------------------
+
+# One policy for every page (and deploy/nginx/loveloveshot.conf.in sends the same one): no inline
+# script or style, no third-party origin; images may be data:/blob: (upload previews).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
+    "object-src 'none'"
+)
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a body larger than settings.UPLOAD_MAX_REQUEST_BYTES from its Content-Length, before
+    anything reads or parses it (first in MIDDLEWARE: CSRF would read request.POST). nginx refuses the
+    same number at the edge (client_max_body_size, rendered by scripts/prod_nginx_conf.sh)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.UPLOAD_MAX_REQUEST_BYTES
+        if length > limit:
+            return self.too_large(request, limit)
+        return self.get_response(request)
+
+    @staticmethod
+    def too_large(request, limit: int):
+        # Runs before LocaleMiddleware and the session: pick the language here, answer without a template.
+        with translation.override(translation.get_language_from_request(request)):
+            message = _(
+                "Your photos are too large to send at once (%(mib)d MB at most in total). "
+                "Please choose smaller photos or fewer of them."
+            ) % {"mib": limit // (1024 * 1024)}
+            back = _("Back")
+            language = translation.get_language()
+        if _wants_json(request):
+            response = JsonResponse({"detail": message, "code": "request_too_large"}, status=413)
+        else:
+            response = HttpResponse(
+                f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
+                f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>413</title></head>'
+                f'<body><p data-testid="too-large">{escape(message)}</p><p><a href="/">{escape(back)}</a></p>'
+                "</body></html>",
+                status=413,
+                content_type="text/html; charset=utf-8",
+            )
+        response["Connection"] = "close"  # the unread body must not be taken for the next request
+        return response
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy on every response; ``Cache-Control: no-store`` on everything answered
+    to a signed-in person (their pages, status.json, photos) so nothing private stays in a browser or
+    proxy cache after it was deleted. Place it after AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        response = self.get_response(request)
+        response.setdefault(
+            "Content-Security-Policy", getattr(settings, "CONTENT_SECURITY_POLICY", CONTENT_SECURITY_POLICY)
+        )
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or getattr(response, "private_no_store", False):
+            response["Cache-Control"] = "no-store"
+            if "Expires" in response:
+                del response["Expires"]
         return response

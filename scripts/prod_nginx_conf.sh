@@ -39,7 +39,7 @@ else
 fi
 
 python3 - "$upstreams" "$listen" "$extra" <<'PY'
-import os, sys
+import os, runpy, sys
 upstreams, listen, extra = sys.argv[1:4]
 text = open("deploy/nginx/loveloveshot.conf.in").read()
 values = {
@@ -50,6 +50,8 @@ values = {
     "STATIC_ROOT": os.environ["STATIC_ROOT"].rstrip("/"),
     "PRIVATE_MEDIA_ROOT": os.environ["PRIVATE_MEDIA_ROOT"].rstrip("/"),
     "LOG_DIR": os.environ["NGINX_LOG_DIR"],
+    # the one request-body limit (Django refuses the same number with 413)
+    "MAX_BODY_BYTES": str(runpy.run_path("loveloveshot/limits.py")["UPLOAD_MAX_REQUEST_BYTES"]),
 }
 for key, value in values.items():
     text = text.replace(f"@@{key}@@", value)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
+from .. import limits as _limits
 from .mailurl import parse_email_url
 from .social import (  # noqa: F401 - settings
     SOCIAL_APPS,
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "loveloveshot.middleware.RequestSizeLimitMiddleware",  # 413 from Content-Length, before any body read
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -72,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "loveloveshot.middleware.SecurityHeadersMiddleware",  # CSP everywhere; no-store when signed in
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -155,13 +158,20 @@ ACCOUNT_FORMS = {  # + required "I am 14 or older" and "I accept the terms"; fri
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
-# Login throttling: per account ("key") it stays strict; per IP it allows a conference hall where
-# 50+ couples share one NAT address (allauth's default 30 logins/min/IP would lock them out).
+# Login throttling (accounts/throttle.py, site and admin login alike): 5 wrong passwords per account
+# *and* source address per 5 minutes (an attacker elsewhere cannot lock the owner out), 100 per account
+# per hour over all addresses. allauth keeps only its loose per-IP limits (a conference hall shares one
+# NAT address). All counters live in the Redis cache below, shared by every web process.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login": "300/m/ip",
-    "login_failed": "60/m/ip,5/5m/key",
+    "login_failed": "60/m/ip",
     "signup": "120/m/ip",
 }
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_FAILURE_WINDOW = 300
+LOGIN_ACCOUNT_FAILURE_LIMIT = 100
+LOGIN_ACCOUNT_FAILURE_WINDOW = 3600
 LOGIN_REDIRECT_URL = "gallery:concepts"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"
@@ -204,6 +214,14 @@ RQ_QUEUES = {
     "check": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 120},
 }
 RQ_SHOW_ADMIN_LINK = True
+# Counters shared by every web process (login throttles, allauth's rate limits) live in Redis.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "lls-cache",
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -242,8 +260,15 @@ UPLOAD_MAX_BYTES = int(env("LLS_UPLOAD_MAX_BYTES", str(15 * 1024 * 1024)))
 UPLOAD_MAX_PIXELS = int(env("LLS_UPLOAD_MAX_PIXELS", str(40_000_000)))
 UPLOAD_MIN_SIDE = 128
 UPLOAD_MIN_EYE_DISTANCE = float(env("LLS_UPLOAD_MIN_EYE_DISTANCE", "80"))  # px between the eyes
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # the non-file fields of one request
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads spool to a temporary file
+# One limit for a whole request body, in one place (loveloveshot/limits.py): Django answers 413 from
+# Content-Length before reading (loveloveshot.middleware) and nginx's client_max_body_size is rendered
+# from the same number (scripts/prod_nginx_conf.sh).
+UPLOAD_MAX_REQUEST_BYTES = _limits.UPLOAD_MAX_REQUEST_BYTES
+# Private files and folders are readable by the service user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 PLAN_PHOTO_LIMITS = {"standard": (1, 1), "premium": (3, 5)}
 PREMIUM_MAX_RESULTS = 10
 JOB_MAX_ATTEMPTS = 3
