@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .admin_login import ThrottledAdminLoginForm
-from .models import ConsentRecord, User
+from .models import ConsentRecord, UpgradeCode, User
 
 # /admin/login/ is throttled like the site login (per account and source address, shared counters).
 admin.site.login_form = ThrottledAdminLoginForm
@@ -65,6 +65,29 @@ class UserAdmin(DjangoUserAdmin):
         ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
+    actions = ["grant_premium", "set_standard"]
+
+    @admin.action(description=_("Move the selected users to Premium"), permissions=["change"])
+    def grant_premium(self, request, queryset):
+        self._set_plan(request, queryset, User.Plan.PREMIUM)
+
+    @admin.action(description=_("Move the selected users to Standard"), permissions=["change"])
+    def set_standard(self, request, queryset):
+        self._set_plan(request, queryset, User.Plan.STANDARD)
+
+    def _set_plan(self, request, queryset, plan: str) -> None:
+        from django.utils.translation import ngettext
+
+        from .services import user_set_plan
+
+        users = list(queryset.exclude(plan=plan))
+        for user in users:
+            user_set_plan(user=user, plan=plan)
+            self.log_change(request, user, f"Plan set to {plan} by staff.")
+        n = len(users)
+        self.message_user(request, ngettext("%(n)d user moved to %(plan)s.", "%(n)d users moved to %(plan)s.", n)
+                          % {"n": n, "plan": User.Plan(plan).label})
+
     @admin.display(description=_("history"))
     def history(self, obj):
         """Per-user history: counts with links to the filtered admin lists, and the latest jobs."""
@@ -182,3 +205,14 @@ class StaffActionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(UpgradeCode)
+class UpgradeCodeAdmin(admin.ModelAdmin):
+    """Single-use plan codes for events and partners (redeemed on the plans page); no payment."""
+
+    list_display = ("code", "plan", "expires_at", "used_by", "used_at", "note", "created_at")
+    list_filter = ("plan", ("used_at", admin.EmptyFieldListFilter))
+    search_fields = ("code", "note", "used_by__email")
+    readonly_fields = ("used_by", "used_at", "created_at")
+    fields = ("code", "plan", "expires_at", "note", "used_by", "used_at", "created_at")
