@@ -4,6 +4,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -67,6 +68,24 @@ class UserAdmin(DjangoUserAdmin):
     )
     actions = ["grant_premium", "set_standard"]
 
+    # Deleting a user here (one, or the bulk action) is the same account deletion as the account page:
+    # accounts.services.user_delete, which has the apps above remove jobs, uploads and result files
+    # first (accounts.signals.user_deleting). Their jobs would otherwise block it (Job.consent PROTECT).
+    def delete_model(self, request, obj) -> None:
+        from .services import user_delete
+
+        user_delete(user=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        from .services import user_delete
+
+        for user in list(queryset):
+            user_delete(user=user)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, _protected = super().get_deleted_objects(objs, request)
+        return deleted, model_count, perms_needed, []  # user_delete removes the jobs before the user
+
     @admin.action(description=_("Move the selected users to Premium"), permissions=["change"])
     def grant_premium(self, request, queryset):
         self._set_plan(request, queryset, User.Plan.PREMIUM)
@@ -125,7 +144,7 @@ class UserAdmin(DjangoUserAdmin):
             (
                 (
                     reverse("admin:studio_job_change", args=[j.pk]), str(j.public_id)[:8], j.concept.slug,
-                    j.get_status_display(), f"{j.created_at:%Y-%m-%d %H:%M}",
+                    j.get_status_display(), f"{timezone.localtime(j.created_at):%Y-%m-%d %H:%M:%S}",
                 )
                 for j in jobs
             ),
@@ -135,7 +154,7 @@ class UserAdmin(DjangoUserAdmin):
             "<li>{} · {} · {} · {}</li>",
             (
                 (
-                    c.terms_version, f"{c.created_at:%Y-%m-%d %H:%M}", c.ip_address or "—",
+                    c.terms_version, f"{timezone.localtime(c.created_at):%Y-%m-%d %H:%M:%S}", c.ip_address or "—",
                     _("Person B confirmed") if c.partner_confirmed else _("Person B not confirmed"),
                 )
                 for c in obj.consents.order_by("-created_at")[:10]

@@ -70,7 +70,9 @@ class ConsentRecord(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.terms_version} · {self.created_at:%Y-%m-%d %H:%M}"
+        from django.utils import timezone
+
+        return f"{self.user} · {self.terms_version} · {timezone.localtime(self.created_at):%Y-%m-%d %H:%M:%S %Z}"
 
 
 def upgrade_code_default() -> str:

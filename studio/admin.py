@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from gallery.models import Result
+
 from .models import Job, JobPhoto
 from .services import job_retry
 
@@ -34,6 +36,44 @@ class JobPhotoInline(admin.TabularInline):
         return bool(obj.file)
 
 
+def _to_the_second(dt) -> str:
+    """Admin times in the site's time zone (KST) to the second, like every other admin time."""
+    from django.utils import timezone
+
+    return f"{timezone.localtime(dt):%Y-%m-%d %H:%M:%S %Z}" if dt else "—"
+
+
+class JobResultInline(admin.TabularInline):
+    """The job's finished photos, with thumbnails streamed through the staff-only result preview."""
+
+    model = Result
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("thumb", "scene", "variant", "is_hidden", "created")
+    readonly_fields = fields
+    verbose_name = _("result")
+    verbose_name_plural = _("results")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("photo"))
+    def thumb(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        url = reverse("admin:gallery_result_preview", args=[obj.public_id, "thumb"])
+        return format_html('<img class="lls-thumb" src="{}" alt="">', url)
+
+    @admin.display(description=_("created"))
+    def created(self, obj) -> str:
+        return _to_the_second(obj.created_at)
+
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = (
@@ -45,23 +85,56 @@ class JobAdmin(admin.ModelAdmin):
         "progress_pct",
         "attempts",
         "error_code",
-        "created_at",
+        "created_s",
     )
     list_filter = ("status", "plan", "source", "concept")
     list_select_related = ("user", "concept")
     search_fields = ("public_id", "user__email", "error_code")
     date_hierarchy = "created_at"
-    inlines = [JobPhotoInline]
+    inlines = [JobPhotoInline, JobResultInline]
     actions = ["retry_failed"]
     fieldsets = (
         (None, {"fields": ("public_id", "user", "concept", "consent", "plan", "source", "language")}),
         (_("State"), {"fields": ("status", "stage", "progress", "attempts", "error_code", "error_message")}),
-        (_("Times"), {"fields": ("queued_at", "started_at", "finished_at", "created_at", "updated_at")}),
+        (_("Times"), {"fields": ("queued_s", "started_s", "finished_s", "created_s", "updated_s")}),
     )
     readonly_fields = tuple(f for _title, spec in fieldsets for f in spec["fields"])
 
     def has_add_permission(self, request) -> bool:
         return False  # jobs come from the studio or the partner API (studio.services.job_create)
+
+    # Admin deletes (one, or the bulk action) go through the service that takes the job off the queue
+    # and removes its uploads, results and thumbnails.
+    def delete_model(self, request, obj) -> None:
+        from .services import job_delete
+
+        job_delete(job=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        from .services import job_delete
+
+        for job in list(queryset):
+            job_delete(job=job)
+
+    @admin.display(description=_("queued at"), ordering="queued_at")
+    def queued_s(self, obj) -> str:
+        return _to_the_second(obj.queued_at)
+
+    @admin.display(description=_("started at"), ordering="started_at")
+    def started_s(self, obj) -> str:
+        return _to_the_second(obj.started_at)
+
+    @admin.display(description=_("finished at"), ordering="finished_at")
+    def finished_s(self, obj) -> str:
+        return _to_the_second(obj.finished_at)
+
+    @admin.display(description=_("created at"), ordering="created_at")
+    def created_s(self, obj) -> str:
+        return _to_the_second(obj.created_at)
+
+    @admin.display(description=_("updated at"), ordering="updated_at")
+    def updated_s(self, obj) -> str:
+        return _to_the_second(obj.updated_at)
 
     @admin.display(description=_("progress"), ordering="progress")
     def progress_pct(self, obj) -> str:

@@ -180,6 +180,7 @@ LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", _("Korean")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Seoul"
+FORMAT_MODULE_PATH = ["loveloveshot.formats"]  # natural ko/en date formats (loveloveshot/formats/)
 USE_I18N = True
 USE_TZ = True
 

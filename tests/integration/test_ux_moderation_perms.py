@@ -99,3 +99,29 @@ def test_bulk_actions_work_with_change_permissions(django_user_model, report):
     client.post(changelist, {"action": "mark_resolved", "_selected_action": [report.pk]})
     report.refresh_from_db()
     assert report.status == Report.Status.RESOLVED
+
+
+def test_job_admin_shows_seconds_results_and_consent_in_kst(django_user_model, user):
+    from accounts.services import consent_record_create
+
+    result = finished_result(user)
+    job = result.job
+    job.consent = consent_record_create(user=user, partner_confirmed=True, ip_address="10.0.0.1")
+    job.save()
+    admin = django_user_model.objects.create_superuser(email="root@loveloveshot.example", password="x")
+    c = Client(HTTP_ACCEPT_LANGUAGE="en")
+    c.force_login(admin)
+    body = c.get(reverse("admin:studio_job_change", args=[job.pk])).content.decode()
+    import re
+
+    from django.utils import timezone
+
+    created = timezone.localtime(job.created_at)
+    assert f"{created:%Y-%m-%d %H:%M:%S} KST" in body, "job times to the second, in KST"
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d KST", body)
+    consent_local = timezone.localtime(job.consent.created_at)
+    assert f"{consent_local:%Y-%m-%d %H:%M:%S} KST" in body, "consent time in KST like the rest"
+    assert reverse("admin:gallery_result_preview", args=[result.public_id, "thumb"]) in body
+    assert c.get(reverse("admin:gallery_result_preview", args=[result.public_id, "thumb"])).status_code == 200
+    changelist = c.get(reverse("admin:gallery_report_changelist")).content.decode()
+    assert "css/admin.css" in changelist
