@@ -12,10 +12,13 @@ class MultipleFileField(forms.FileField):
     widget = MultipleFileInput
 
     def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
+        files = [d for d in (data if isinstance(data, (list, tuple)) else [data]) if d]
+        if not files:
+            super().clean(None, initial)  # "Please add a photo of Person A." when required
+            return []
+        # An empty (0-byte) file passes here: studio.uploads names it and its person in the message
+        # ("Person A's second photo (x.jpg) is empty"), instead of Django's anonymous sentence.
+        return [d if getattr(d, "size", None) == 0 else super(MultipleFileField, self).clean(d, initial) for d in files]
 
 
 class JobForm(forms.Form):

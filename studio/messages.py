@@ -25,6 +25,7 @@ ERROR_MESSAGES = {
         "This photo does not look like the same person as the other photos. "
         "Please upload photos of one person only."
     ),
+    "screened": _("This photo cannot be used. Please choose another photo."),
     "scene_faces": _("The chosen concept's scene could not be prepared. Please pick another concept."),
     "missing_photo": _("A photo for this job is missing. Please upload your photos again."),
     "model_missing": _("Our studio is being updated right now. Please try again in a few minutes."),

@@ -9,6 +9,7 @@ class Job(models.Model):
     """One couple-photo request. State changes only through studio.services."""
 
     class Status(models.TextChoices):
+        CHECKING = "checking", _("Checking photos")  # stored; the photo checks run on the check queue
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
@@ -66,11 +67,15 @@ class Job(models.Model):
     @property
     def can_cancel(self) -> bool:
         """Queued, running, or failed with a retry still allowed (its uploads are still kept)."""
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING) or self.can_retry
+        return self.status in (self.Status.CHECKING, self.Status.QUEUED, self.Status.RUNNING) or self.can_retry
 
     @property
     def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        return self.status in (self.Status.CHECKING, self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def check_rq_job_id(self) -> str:
+        return f"check-{self.public_id}"
 
 
 def job_photo_upload_to(instance: "JobPhoto", filename: str) -> str:
@@ -83,10 +88,21 @@ class JobPhoto(models.Model):
         A = "a", _("Person A")
         B = "b", _("Person B")
 
+    class Verdict(models.TextChoices):
+        PENDING = "pending", _("Checking")
+        OK = "ok", _("Looks good")
+        REJECTED = "rejected", _("Needs another photo")
+
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="photos")
     person = models.CharField(max_length=1, choices=Person.choices)
     index = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(upload_to=job_photo_upload_to)
+    # The photo check (gpu_worker.checks) runs after the job is stored; a rejected photo is replaced
+    # in place on the job page (same person and index).
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.PENDING)
+    reject_code = models.CharField(max_length=32, blank=True)
+    name = models.CharField(max_length=80, blank=True, help_text="The file name the uploader chose (shown to them).")
+    checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,7 +7,7 @@ from accounts.models import User
 
 from . import queue
 from .messages import error_message
-from .models import Job
+from .models import Job, JobPhoto
 
 
 def job_list(*, user: User) -> QuerySet[Job]:
@@ -39,6 +39,51 @@ def job_result_frames(*, job: Job) -> list[dict]:
     return frames
 
 
+TYPICAL_SECONDS_DEFAULT = 20  # until a few jobs have run
+TYPICAL_SAMPLE = 20
+
+
+def job_typical_seconds() -> int:
+    """How long a job usually runs, measured: the median run time (start to finish) of the last
+    TYPICAL_SAMPLE finished jobs; a default until any has finished. Drives the page's time estimate
+    ("about N seconds", and place in line × this while waiting) and the form's copy."""
+    rows = (
+        Job.objects.filter(status=Job.Status.DONE, started_at__isnull=False, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("started_at", "finished_at")[:TYPICAL_SAMPLE]
+    )
+    runs = sorted((end - start).total_seconds() for start, end in rows if end >= start)
+    if not runs:
+        return TYPICAL_SECONDS_DEFAULT
+    mid = len(runs) // 2
+    median = runs[mid] if len(runs) % 2 else (runs[mid - 1] + runs[mid]) / 2
+    return max(1, round(median))
+
+
+def job_photo_slot(photo: JobPhoto) -> str:
+    """The photo's id on the job page and in frames: person + index ("a0", "b2")."""
+    return f"{photo.person}{photo.index}"
+
+
+def job_photo_frame(*, photo: JobPhoto) -> dict:
+    """What the job page shows for one photo (sentences in the active language)."""
+    return {
+        "type": "photo",
+        "photo": job_photo_slot(photo),
+        "person": photo.person,
+        "index": photo.index,
+        "name": photo.name,
+        "verdict": photo.verdict,
+        "code": photo.reject_code or None,
+        "reason": error_message(photo.reject_code) if photo.verdict == JobPhoto.Verdict.REJECTED else None,
+    }
+
+
+def job_photo_states(*, job: Job) -> list[dict]:
+    """Each uploaded photo's check verdict (what the job page shows while photos are checked)."""
+    return [{k: v for k, v in job_photo_frame(photo=p).items() if k != "type"} for p in job.photos.all()]
+
+
 def job_state(*, job: Job) -> dict:
     """Everything a job page, the polling endpoint or the API needs to show the job now."""
     state = {
@@ -53,7 +98,11 @@ def job_state(*, job: Job) -> dict:
         "reason": None,
         "can_retry": job.can_retry,
         "retrying": job.status == Job.Status.QUEUED and job.attempts > 0,
+        "photos": [],
+        "typical_seconds": job_typical_seconds(),
     }
+    if job.status == Job.Status.CHECKING:
+        state["photos"] = job_photo_states(job=job)
     if job.status == Job.Status.QUEUED:
         state["position"] = queue.position_of(job=job)
     elif job.status == Job.Status.DONE:

@@ -1,29 +1,39 @@
 """Writes for couple-photo jobs. Every state transition lives here and pushes exactly one frame."""
 
 import logging
+import uuid
 from datetime import timedelta
 
+import django_rq
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
-from django.utils import timezone
+from django.dispatch import Signal
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
 from accounts.models import ConsentRecord, User
 from gallery.models import Concept
-from engine import decode_image
 
 from . import queue, realtime
 from .messages import error_message
 from .models import Job, JobPhoto
-from .screening import screen_upload
+from .selectors import job_photo_frame
 from .uploads import photos_check
 
 logger = logging.getLogger(__name__)
+
+# Sent with ``job=`` after every status change (checking, queued, running, done, failed, cancelled);
+# partners.services.webhook_job_event turns it into webhook deliveries. Receivers must not raise.
+job_state_changed = Signal()
+
+
+def _state_changed(job: Job) -> None:
+    job_state_changed.send_robust(sender=Job, job=job)
 
 
 def _enqueue_after_commit(job: Job) -> None:
@@ -50,7 +60,9 @@ class JobQuotaExceeded(ValidationError):
 def job_quota_check(*, user: User) -> None:
     """Raise JobQuotaExceeded when ``user`` may not start another job right now."""
     quota = settings.JOB_QUOTAS["partner" if user.is_partner else user.plan]
-    active = Job.objects.filter(user=user, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).count()
+    active = Job.objects.filter(
+        user=user, status__in=[Job.Status.CHECKING, Job.Status.QUEUED, Job.Status.RUNNING]
+    ).count()
     if active >= quota["active"]:
         raise JobQuotaExceeded(
             _("You already have %(n)d couple photos in progress. Please wait until one is finished.")
@@ -75,29 +87,38 @@ def job_create(
     concept: Concept,
     photos_a: list[UploadedFile],
     photos_b: list[UploadedFile],
-    consent: ConsentRecord | None,
+    consent: ConsentRecord | None = None,
     source: str = Job.Source.WEB,
     swap_slots: bool = False,
+    partner_confirmed: bool | None = None,
+    ip_address: str | None = None,
 ) -> Job:
-    """Validate uploads, store them privately, create the Job and queue it.
+    """Validate the cheap things, store the uploads privately, create the Job (``checking``) and put its
+    photo check on the ``check`` queue (``gpu_worker.checks.check_job``); the swap is queued by
+    ``job_checks_complete`` once every photo passed.
 
-    Raises ValidationError with per-field messages (in the active language) and stores nothing
-    when anything is wrong; JobQuotaExceeded when the account is over its limits."""
+    Consent: pass ``partner_confirmed`` (+ ``ip_address``) and the ConsentRecord is written in the same
+    transaction as the Job, only when the job is created (issue 13 item 8); a ready ``consent`` record
+    is still accepted. Raises ValidationError with per-field messages (in the active language; per-file
+    errors carry ``params={"field", "index"}``) and stores nothing when anything is wrong;
+    JobQuotaExceeded when the account is over its limits."""
     job_quota_check(user=user)
-    errors: dict[str, list[str]] = {}
-    if consent is None or consent.terms_version != settings.TERMS_VERSION or not consent.partner_confirmed:
+    errors: dict[str, list] = {}
+    if consent is not None:
+        consent_ok = consent.terms_version == settings.TERMS_VERSION and consent.partner_confirmed
+    else:
+        consent_ok = bool(partner_confirmed)
+    if not consent_ok:
         errors["consent"] = [_("Please accept the upload terms and confirm Person B agreed.")]
     if not concept.is_published or not concept.scenes.filter(is_published=True).exists():
         errors["concept"] = [_("This concept is not available. Please pick another one.")]
     plan = user.plan
-    checked_a, errors_a = photos_check(photos=photos_a, plan=plan, label=_("Person A"))
-    checked_b, errors_b = photos_check(photos=photos_b, plan=plan, label=_("Person B"))
+    checked_a, errors_a = photos_check(photos=photos_a, plan=plan, label=_("Person A"), field="photos_a")
+    checked_b, errors_b = photos_check(photos=photos_b, plan=plan, label=_("Person B"), field="photos_b")
     if errors_a:
         errors["photos_a"] = errors_a
     if errors_b:
         errors["photos_b"] = errors_b
-    if not errors:
-        errors.update(_screen(photos_a=photos_a, photos_b=photos_b, checked_a=checked_a, checked_b=checked_b))
     if errors:
         raise ValidationError(errors)
 
@@ -106,40 +127,171 @@ def job_create(
         # both cannot pass the quota (PostgreSQL; SQLite serialises writers anyway).
         User.objects.select_for_update().filter(pk=user.pk).first()
         job_quota_check(user=user)
+        if consent is None:
+            consent = ConsentRecord.objects.create(
+                user=user,
+                terms_version=settings.TERMS_VERSION,
+                partner_confirmed=True,
+                ip_address=ip_address or None,
+            )
         job = Job.objects.create(
             user=user,
             concept=concept,
             consent=consent,
             plan=plan,
             source=source,
-            status=Job.Status.QUEUED,
+            status=Job.Status.CHECKING,
             language=(get_language() or settings.LANGUAGE_CODE)[:8],
             swap_slots=swap_slots,
-            queued_at=timezone.now(),
         )
         for person, checked in (("a", checked_a), ("b", checked_b)):
             for index, photo in enumerate(checked):
-                jp = JobPhoto(job=job, person=person, index=index)
+                jp = JobPhoto(job=job, person=person, index=index, name=photo.name)
                 jp.file.save("photo.jpg", ContentFile(photo.jpeg), save=False)
                 jp.save()
-        _enqueue_after_commit(job)
+        _state_changed(job)
+        _enqueue_check_after_commit(job)
     return job
 
 
-def _screen(*, photos_a, photos_b, checked_a, checked_b) -> dict[str, list[str]]:
-    """The screening hook (studio/screening.py) on every photo, as it will be stored."""
-    errors: dict[str, list[str]] = {}
-    for field, label, uploads, checked in (
-        ("photos_a", _("Person A"), photos_a, checked_a),
-        ("photos_b", _("Person B"), photos_b, checked_b),
-    ):
-        for upload, photo in zip(uploads, checked, strict=True):
-            result = screen_upload(decode_image(photo.jpeg))
-            if not result.allowed:
-                logger.info("Upload refused by the screener: %s", result.code or "no code")
-                name = (upload.name or "photo")[:80]
-                errors.setdefault(field, []).append(f"{label} · {name}: {result.user_message}")
-    return errors
+# ---------------------------------------------------------------- photo checks (worker side) -------
+
+CHECK_QUEUE = "check"
+CHECK_TASK = "gpu_worker.checks.check_job"
+
+
+def _enqueue_check(job: Job) -> None:
+    django_rq.get_queue(CHECK_QUEUE).enqueue(
+        CHECK_TASK,
+        str(job.public_id),
+        job_id=f"{job.check_rq_job_id}-{uuid.uuid4().hex[:8]}",
+        job_timeout=120,
+        result_ttl=600,
+        failure_ttl=86400,
+    )
+
+
+def _enqueue_check_after_commit(job: Job) -> None:
+    def _go() -> None:
+        try:
+            _enqueue_check(job)
+        except RedisError:
+            # The job row is committed: jobs_recheck_orphans() enqueues its check once Redis is back.
+            logger.warning("Redis unavailable: the photo check of job %s will be enqueued by the sweeper",
+                           job.public_id)
+
+    transaction.on_commit(_go)
+
+
+def job_photo_verdict_set(*, photo: JobPhoto, code: str | None) -> JobPhoto:
+    """The check's verdict on one photo (``code`` None = ok), pushed live to the job page."""
+    photo.verdict = JobPhoto.Verdict.OK if code is None else JobPhoto.Verdict.REJECTED
+    photo.reject_code = code or ""
+    photo.checked_at = timezone.now()
+    JobPhoto.objects.filter(pk=photo.pk).update(
+        verdict=photo.verdict, reject_code=photo.reject_code, checked_at=photo.checked_at
+    )
+    job = photo.job
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        realtime.push(job.public_id, job_photo_frame(photo=photo))
+    return photo
+
+
+def job_checks_complete(*, job: Job) -> Job:
+    """After a check pass: every photo ok → checking → queued (the swap is enqueued; the page gets
+    "queued" and its place in line). A partner-API job with a rejected photo fails (partners resubmit;
+    there is no replace step in the API). Safe to call twice: the transition is a conditional UPDATE."""
+    photos = list(job.photos.all())
+    if not photos or any(p.verdict == JobPhoto.Verdict.PENDING for p in photos):
+        return job
+    rejected = [p for p in photos if p.verdict == JobPhoto.Verdict.REJECTED]
+    if rejected:
+        if job.source == Job.Source.API and job.status == Job.Status.CHECKING:
+            first = rejected[0]
+            detail = "; ".join(f"{p.person}{p.index} {p.name}: {p.reject_code}" for p in rejected)
+            job_fail(job=job, code=first.reject_code or "no_face", detail=f"photo check: {detail}")
+        return job
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job.pk, status=Job.Status.CHECKING).update(
+        status=Job.Status.QUEUED, queued_at=now, stage="", progress=0, updated_at=now
+    )
+    if not claimed:
+        return job
+    job.status, job.queued_at = Job.Status.QUEUED, now
+    _state_changed(job)
+    try:
+        queue.enqueue(job=job)
+    except RedisError:
+        logger.warning("Redis unavailable: job %s will be enqueued by the sweeper", job.public_id)
+        return job
+    realtime.push(
+        job.public_id, {"type": "status", "status": Job.Status.QUEUED, "position": queue.position_of(job=job)}
+    )
+    queue.broadcast_positions()
+    return job
+
+
+def job_photo_replace(*, job: Job, slot: str, upload: UploadedFile) -> JobPhoto:
+    """Replace one rejected photo of a job that is still being checked (same person and place); only
+    this photo is checked again. Raises ValidationError with a sentence naming the file."""
+    from .uploads import PhotoRejected, photo_check, photo_label
+
+    person, index = slot[:1], slot[1:]
+    photo = job.photos.filter(person=person, index=int(index) if index.isdigit() else -1).first()
+    if job.status != Job.Status.CHECKING or photo is None:
+        raise ValidationError(_("This photo can no longer be replaced."))
+    if photo.verdict != JobPhoto.Verdict.REJECTED:
+        raise ValidationError(_("This photo is fine; only a photo that needs another one can be replaced."))
+    label = _("Person A") if person == "a" else _("Person B")
+    name = (upload.name or "photo")[:80]
+    try:
+        checked = photo_check(upload)
+    except PhotoRejected as exc:
+        where = photo_label(person_label=label, position=photo.index + 1, name=name)
+        if exc.code == "empty":
+            msg = _("%(photo)s is empty (0 bytes). Please choose the photo again.") % {"photo": where}
+        else:
+            msg = f"{where}: {exc.message}"
+        raise ValidationError(msg.replace("%", "%%")) from None
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.status != Job.Status.CHECKING:
+            raise ValidationError(_("This photo can no longer be replaced."))
+        old = photo.file.name
+        photo.file.save("photo.jpg", ContentFile(checked.jpeg), save=False)
+        photo.name = checked.name
+        photo.verdict = JobPhoto.Verdict.PENDING
+        photo.reject_code = ""
+        photo.checked_at = None
+        photo.save(update_fields=["file", "name", "verdict", "reject_code", "checked_at"])
+        storage = photo.file.storage
+        if old and old != photo.file.name:
+            transaction.on_commit(lambda: storage.delete(old))
+        job.save(update_fields=["updated_at"])
+        realtime.push(job.public_id, job_photo_frame(photo=photo))
+        _enqueue_check_after_commit(job)
+    return photo
+
+
+def jobs_recheck_orphans(*, now=None) -> int:
+    """Jobs stuck in ``checking`` with unchecked photos and no check waiting (Redis was down at submit
+    or the check worker died mid-check): put their check back on the queue. Returns how many."""
+    now = now or timezone.now()
+    before = now - timedelta(seconds=settings.JOB_ORPHAN_SECONDS)
+    stuck = Job.objects.filter(
+        status=Job.Status.CHECKING, updated_at__lt=before, photos__verdict=JobPhoto.Verdict.PENDING
+    ).distinct()
+    if not stuck.exists():
+        return 0
+    waiting = set(django_rq.get_queue(CHECK_QUEUE).get_job_ids())
+    count = 0
+    for job in stuck:
+        if any(rq_id.startswith(job.check_rq_job_id) for rq_id in waiting):
+            continue
+        _enqueue_check(job)
+        Job.objects.filter(pk=job.pk).update(updated_at=now)
+        count += 1
+    return count
 
 
 def _transition(job: Job, frame: dict, **fields) -> Job:
@@ -147,6 +299,8 @@ def _transition(job: Job, frame: dict, **fields) -> Job:
         setattr(job, key, value)
     job.save(update_fields=[*fields.keys(), "updated_at"])
     realtime.push(job.public_id, frame)
+    if "status" in fields:
+        _state_changed(job)
     return job
 
 
@@ -172,12 +326,22 @@ def job_start(*, job: Job) -> Job | None:
     for key, value in fields.items():
         setattr(job, key, value)
     realtime.push(job.public_id, {"type": "status", "status": Job.Status.RUNNING, "attempt": job.attempts})
+    _state_changed(job)
     queue.broadcast_positions()
     return job
 
 
+PROGRESS_STAGES = ("detect", "swap", "finish")
+
+
 def job_report_progress(*, job: Job, stage: str, pct: int) -> Job:
-    pct = max(0, min(100, int(pct)))
+    """Progress of the running attempt, monotone (issue 16): the bar never goes back and the stage
+    never returns to an earlier one within an attempt (job_start resets both for a new attempt)."""
+    pct = max(0, min(100, int(pct)), job.progress or 0)
+    if stage in PROGRESS_STAGES and job.stage in PROGRESS_STAGES:
+        stage = PROGRESS_STAGES[max(PROGRESS_STAGES.index(stage), PROGRESS_STAGES.index(job.stage))]
+    if stage == job.stage and pct == job.progress:
+        return job
     return _transition(job, {"type": "progress", "stage": stage, "pct": pct}, stage=stage, progress=pct)
 
 
@@ -283,9 +447,12 @@ def job_cancel(*, job: Job) -> Job:
 def job_purge_uploads(*, job: Job) -> None:
     """Delete the job's uploaded photos (files and rows). The worker keeps everything derived from
     them (crops, landmarks, embeddings) in memory only, so nothing else is left once these are gone."""
+    from gallery.files import prune_empty_folder
+
     for photo in list(job.photos.all()):
         photo.file.delete(save=False)
         photo.delete()
+    prune_empty_folder(JobPhoto._meta.get_field("file").storage, f"uploads/{job.public_id}")
 
 
 def job_discard_results(*, job: Job) -> None:
@@ -304,6 +471,22 @@ def job_delete(*, job: Job) -> None:
     job.delete()
     if job.status == Job.Status.QUEUED:
         queue.broadcast_positions()
+
+
+def account_purge(*, user: User) -> None:
+    """Remove everything an account keeps above the accounts app, files first: every job (taken off
+    the queue, uploads deleted) and every result file and thumbnail. Connected to
+    ``accounts.signals.user_deleting`` (studio/apps.py), so every way of deleting an account (the
+    account page, the User admin, single or bulk) goes through it; accounts never imports studio."""
+    from gallery.files import prune_empty_folder
+    from gallery.models import Result
+    from gallery.services import result_delete
+
+    for job in list(Job.objects.filter(user=user)):
+        job_delete(job=job)
+    for result in list(Result.objects.filter(user=user)):
+        result_delete(result=result)
+    prune_empty_folder(Result._meta.get_field("image").storage, f"results/{user.pk}")
 
 
 def job_heartbeat(*, job: Job) -> bool:
@@ -342,6 +525,7 @@ def jobs_recover(*, now=None) -> dict[str, int]:
             continue
         logger.warning("Job %s abandoned by its worker; retrying (attempt %d)", job.public_id, job.attempts + 1)
         realtime.push(job.public_id, {"type": "status", "status": Job.Status.QUEUED, "retrying": True})
+        _state_changed(job)
         queue.enqueue(job=job)
         counts["requeued"] += 1
     orphan_before = now - timedelta(seconds=settings.JOB_ORPHAN_SECONDS)
@@ -354,4 +538,8 @@ def jobs_recover(*, now=None) -> dict[str, int]:
                 counts["reenqueued"] += 1
     if any(counts.values()):
         queue.broadcast_positions()
+    try:
+        counts["rechecked"] = jobs_recheck_orphans(now=now)
+    except RedisError:
+        logger.warning("Redis unavailable; photo checks not re-enqueued", exc_info=True)
     return counts

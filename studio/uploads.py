@@ -1,41 +1,57 @@
-"""Validating and normalising user photos before a job is queued.
+"""Cheap request-time checks and normalisation of user photos (web tier: Pillow only).
 
-Each photo is really decoded (size and pixel limits checked before decoding), must pass the engine's
-quality gate (exactly one usable face, big enough, sharp, not in profile, eyes open: see
-``engine.gate``), and is stored re-encoded as a clean JPEG: upright, no EXIF/GPS, never
-under the client's filename. One person's photos must also show the same person (SFace, mean
-identity). ``settings.UPLOAD_MIN_EYE_DISTANCE`` sets the smallest face accepted (eye-centre distance in px
-of the stored photo): 80 px in the product (``gate.MIN_EYE_DISTANCE``)."""
+The submit request does only what is cheap: the number of photos, the byte size, the format and the
+pixel size read from the header (before any pixel buffer is allocated), then a real decode with Pillow
+and a re-encode to a clean JPEG: upright (EXIF orientation applied), sRGB 8-bit, no EXIF/GPS, at most
+``STORED_MAX_SIDE`` pixels, never stored under the client's filename.
 
-import threading
-from dataclasses import dataclass, field
+The face checks (exactly one usable face, big enough, sharp, not in profile, eyes open; one person's
+photos show one person) run later on the worker side: ``gpu_worker.checks`` on the rq queue
+``check``; the job page shows each photo's verdict live. This module must never import the engine,
+OpenCV, onnxruntime or MediaPipe (tests/integration/test_submit_web_tier.py)."""
+
+import io
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from PIL import Image, ImageOps
 
-from engine import EngineError, Face, decode_image, encode_jpeg, get_engine
-from engine.gate import check_photo, same_person_check
-from engine.io import resize_max
-
-from .messages import error_message, note_message
+from .messages import error_message
 
 STORED_MAX_SIDE = 2048
-# OpenCV's DNN nets and MediaPipe's graphs are not thread-safe, and Django runs each ASGI request's
-# sync view in its own thread: one process-wide engine, used by one upload check at a time.
-ENGINE_LOCK = threading.Lock()
+ORDINALS = {
+    1: gettext_lazy("first"), 2: gettext_lazy("second"), 3: gettext_lazy("third"),
+    4: gettext_lazy("fourth"), 5: gettext_lazy("fifth"),
+}
+_HEIF = {"done": False}
+
+
+def _register_heif() -> None:
+    """Let Pillow open HEIC/HEIF (iPhone photos) when pillow-heif is installed."""
+    if _HEIF["done"]:
+        return
+    _HEIF["done"] = True
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:  # pragma: no cover - optional
+        return
+    register_heif_opener()
 
 
 @dataclass
 class CheckedPhoto:
+    """One photo that passed the cheap checks, as it will be stored."""
+
     jpeg: bytes
     width: int
     height: int
-    faces: int
-    notes: list[str] = field(default_factory=list)  # sentences about an accepted photo (e.g. which face)
-    face: Face | None = field(default=None, repr=False)
-    image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    name: str  # the client's file name, for messages only
 
 
 class PhotoRejected(Exception):
@@ -48,57 +64,113 @@ class PhotoRejected(Exception):
         return error_message(self.code)
 
 
+def _ordinal(n: int) -> str:
+    return str(ORDINALS.get(n, n))
+
+
+def photo_label(*, person_label: str, position: int, name: str) -> str:
+    """"Person A · 2nd photo (beach.jpg)" — which file of which person, in the active language."""
+    return _("%(who)s's %(nth)s photo (%(name)s)") % {"who": person_label, "nth": _ordinal(position), "name": name}
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    """Any mode (palette, gray, 16-bit, CMYK, alpha) → 8-bit RGB; transparency composited over white."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # 16-bit / 32-bit grey: scale to 8 bits (Pillow's direct convert would clip to white).
+        arr = np.asarray(im).astype(np.float64)
+        top = float(arr.max()) if arr.size else 0.0
+        scale = 255.0 / 65535.0 if top > 255 else 1.0
+        im = Image.fromarray(np.clip(arr * scale + 0.5, 0, 255).astype(np.uint8), "L")
+    if im.mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = im.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    return im.convert("RGB")
+
+
+def photo_normalise(data: bytes) -> tuple[bytes, int, int]:
+    """Decode with Pillow (limits read from the header first) → clean upright JPEG bytes, width, height.
+    Raises PhotoRejected("decode" | "too_large" | "too_small")."""
+    if not data:
+        raise PhotoRejected("empty")
+    if len(data) > settings.UPLOAD_MAX_BYTES:
+        raise PhotoRejected("too_large")
+    _register_heif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # DecompressionBombWarning: our own limit applies below
+            im = Image.open(io.BytesIO(data))
+            width, height = im.size
+    except Image.DecompressionBombError:
+        raise PhotoRejected("too_large") from None
+    except Exception:
+        raise PhotoRejected("decode") from None
+    if im.format not in ("JPEG", "PNG", "WEBP", "HEIF", "HEIC", "MPO", "GIF", "BMP", "TIFF", "AVIF"):
+        raise PhotoRejected("decode")  # only raster photo formats (no SVG/PDF/... reach here anyway)
+    if width <= 0 or height <= 0:
+        raise PhotoRejected("decode")
+    if width * height > settings.UPLOAD_MAX_PIXELS:
+        raise PhotoRejected("too_large")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            im.seek(0)  # animated images: the first frame
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            rgb = _to_rgb(im)
+    except Exception:
+        raise PhotoRejected("decode") from None
+    if min(rgb.size) < settings.UPLOAD_MIN_SIDE:
+        raise PhotoRejected("too_small")
+    if max(rgb.size) > STORED_MAX_SIDE:
+        rgb.thumbnail((STORED_MAX_SIDE, STORED_MAX_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    rgb.save(out, format="JPEG", quality=93, optimize=False)  # no exif= / icc: nothing of the original kept
+    return out.getvalue(), rgb.size[0], rgb.size[1]
+
+
 def photo_check(upload: UploadedFile) -> CheckedPhoto:
+    name = (upload.name or "photo")[:80]
     if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
         raise PhotoRejected("too_large")
     upload.seek(0)
     data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
-    if len(data) > settings.UPLOAD_MAX_BYTES:
-        raise PhotoRejected("too_large")
-    if not data:
-        raise PhotoRejected("decode")
-    try:
-        img = decode_image(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
-    except EngineError as exc:
-        raise PhotoRejected(exc.code if exc.code in ("decode", "too_large") else "decode") from exc
-    height, width = img.shape[:2]
-    if min(height, width) < settings.UPLOAD_MIN_SIDE:
-        raise PhotoRejected("too_small")
-    img, _scale = resize_max(img, STORED_MAX_SIDE)
-    with ENGINE_LOCK:
-        gate = check_photo(get_engine(), img, min_eye_distance=float(settings.UPLOAD_MIN_EYE_DISTANCE))
-    if not gate.ok:
-        raise PhotoRejected(gate.code)
-    notes = [note_message(code, position=gate.position) for code in gate.notes]
-    return CheckedPhoto(jpeg=encode_jpeg(img, quality=93), width=img.shape[1], height=img.shape[0],
-                        faces=gate.faces, notes=notes, face=gate.face, image=img)
+    jpeg, width, height = photo_normalise(data)
+    return CheckedPhoto(jpeg=jpeg, width=width, height=height, name=name)
 
 
-def photos_check(*, photos: list[UploadedFile], plan: str, label: str) -> tuple[list[CheckedPhoto], list[str]]:
-    """Check one person's photos; returns the good ones and per-file messages for the bad ones."""
+def _file_error(*, field: str, index: int, message: str) -> ValidationError:
+    """A per-file error; ``params`` tells the form which selected file it is (marked in place)."""
+    return ValidationError(message.replace("%", "%%"), code="photo", params={"field": field, "index": index})
+
+
+def photos_check(
+    *, photos: list[UploadedFile], plan: str, label: str, field: str = ""
+) -> tuple[list[CheckedPhoto], list[ValidationError]]:
+    """The cheap checks on one person's photos; returns the good ones and per-file errors (each names
+    the file and the person, and carries the file's index in ``params``)."""
     low, high = settings.PLAN_PHOTO_LIMITS[plan]
-    errors: list[str] = []
+    errors: list[ValidationError] = []
     if not (low <= len(photos) <= high):
         if low == high:
-            errors.append(_("%(who)s: please upload exactly %(n)d photo.") % {"who": label, "n": low})
+            msg = _("%(who)s: please upload exactly %(n)d photo.") % {"who": label, "n": low}
         else:
-            errors.append(
-                _("%(who)s: please upload %(low)d to %(high)d photos.") % {"who": label, "low": low, "high": high}
-            )
-        return [], errors
+            msg = _("%(who)s: please upload %(low)d to %(high)d photos.") % {"who": label, "low": low, "high": high}
+        return [], [ValidationError(msg.replace("%", "%%"), code="count")]
     checked: list[CheckedPhoto] = []
-    for upload in photos:
+    for index, upload in enumerate(photos):
+        name = (upload.name or "photo")[:80]
         try:
             checked.append(photo_check(upload))
         except PhotoRejected as exc:
-            name = (upload.name or "photo")[:80]
-            errors.append(f"{label} · {name}: {exc.message}")
-    if not errors and len(checked) >= 2:
-        with ENGINE_LOCK:
-            mismatched = same_person_check(get_engine(), [c.image for c in checked], [c.face for c in checked])
-        for i in mismatched:
-            name = (photos[i].name or "photo")[:80]
-            errors.append(f"{label} · {name}: {error_message('not_same_person')}")
-    for c in checked:
-        c.image = None  # don't keep decoded pixels around once the checks are done
+            if exc.code == "empty":
+                msg = _("%(photo)s is empty (0 bytes). Please choose the photo again.") % {
+                    "photo": photo_label(person_label=label, position=index + 1, name=name)
+                }
+            else:
+                msg = f"{photo_label(person_label=label, position=index + 1, name=name)}: {exc.message}"
+            errors.append(_file_error(field=field, index=index, message=msg))
     return checked, errors

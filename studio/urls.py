@@ -11,4 +11,5 @@ urlpatterns = [
     path("jobs/<uuid:public_id>/retry/", views.job_retry_view, name="job-retry"),
     path("jobs/<uuid:public_id>/cancel/", views.job_cancel_view, name="job-cancel"),
     path("jobs/<uuid:public_id>/delete/", views.job_delete_view, name="job-delete"),
+    path("jobs/<uuid:public_id>/photos/<slug:slot>/", views.job_photo_replace_view, name="job-photo-replace"),
 ]

@@ -23,9 +23,9 @@ def build_concept(*, slug: str = "film-date", pairs=(("obama.jpg", "biden.jpg"),
     import cv2
     import numpy as np
 
+    from engine import compose_scene, get_engine
     from gallery.models import Concept
     from gallery.services import scene_create
-    from engine import compose_scene, get_engine
 
     concept, _ = Concept.objects.get_or_create(
         slug=slug,
@@ -51,6 +51,13 @@ class ThreadSafeWorker(SimpleWorker):
 
 
 def run_worker() -> None:
-    """Process everything on the "swap" queue with a real rq worker in burst mode, in this process."""
-    q = django_rq.get_queue("swap")
+    """Process everything on the "check" (photo checks) and "swap" queues with a real rq worker in burst
+    mode, in this process: a job's photo check runs first and queues its swap, which runs next."""
+    queues = [django_rq.get_queue("check"), django_rq.get_queue("swap")]
+    ThreadSafeWorker(queues, connection=queues[0].connection).work(burst=True)
+
+
+def run_checks() -> None:
+    """Process only the "check" queue (photo checks) with a real rq worker in burst mode."""
+    q = django_rq.get_queue("check")
     ThreadSafeWorker([q], connection=q.connection).work(burst=True)

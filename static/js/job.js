@@ -11,6 +11,10 @@
   var T = root.dataset;
   var STAGES = ["detect", "swap", "finish"];
   var POLL_MS = 2000;
+  // "Queued" / "#1 in line" stays on screen at least this long, even when a free worker starts the
+  // job at once (otherwise the couple never sees that their photos were in line).
+  var MIN_QUEUED_MS = 1500;
+  var TYPICAL = parseInt(T.typicalSeconds, 10) || 20;
   var MAX_BACKOFF_MS = 30000;
 
   var initial = {};
@@ -28,8 +32,10 @@
     code: initial.code || null,
     reason: initial.reason || null,
     can_retry: !!initial.can_retry,
-    retrying: !!initial.retrying
+    retrying: !!initial.retrying,
+    photos: initial.photos || []
   };
+  var queuedUntil = state.status === "queued" ? Date.now() + MIN_QUEUED_MS : 0;
 
   function $(sel) { return root.querySelector(sel); }
   function fmt(template, values) {
@@ -44,16 +50,76 @@
   }
 
   /* ---------------- frames ---------------- */
+  // Progress never goes back within one attempt (a late poll answer, a stale frame): the bar and the
+  // stepper only move forward until the job is put back in line for another attempt.
+  function forward(stage, pct, sameAttempt) {
+    if (sameAttempt && state.status === "running") {
+      var now = STAGES.indexOf(state.stage);
+      var next = STAGES.indexOf(stage);
+      if (next > -1 && now > next) stage = state.stage;
+      pct = Math.max(state.pct, pct);
+    }
+    if (stage !== undefined && stage !== null) state.stage = stage;
+    state.pct = pct;
+  }
+
+  function leavesQueue(frame) {
+    if (state.status !== "queued") return false;
+    if (frame.type === "progress" || frame.type === "done" || frame.type === "failed") return true;
+    return (frame.type === "status" || frame.type === "state") && frame.status && frame.status !== "queued" &&
+      frame.status !== "cancelled";
+  }
+
+  var held = [];
+  var holdTimer = null;
+
+  function receive(frame) {
+    if (!frame || typeof frame !== "object") return;
+    if (holdTimer) { held.push(frame); return; }
+    var wait = queuedUntil - Date.now();
+    if (wait > 0 && leavesQueue(frame)) {
+      held.push(frame);
+      holdTimer = window.setTimeout(function () {
+        holdTimer = null;
+        var frames = held;
+        held = [];
+        frames.forEach(receive);
+      }, wait);
+      return;
+    }
+    apply(frame);
+  }
+
+  function setPhoto(p) {
+    if (!p || !p.photo) return;
+    var found = false;
+    state.photos = state.photos.map(function (old) {
+      if (old.photo !== p.photo) return old;
+      found = true;
+      return Object.assign({}, old, p);
+    });
+    if (!found) state.photos.push(p);
+  }
+
   function apply(frame) {
     if (!frame || typeof frame !== "object") return;
+    var before = state.status;
     switch (frame.type) {
       case "state":
-        ["status", "stage", "position", "results", "code", "reason", "retrying"].forEach(function (k) {
+        var sameAttempt = !("attempts" in frame) || frame.attempts === state.attempts;
+        ["status", "position", "results", "code", "reason", "retrying"].forEach(function (k) {
           if (k in frame) state[k] = frame[k];
         });
-        if ("pct" in frame) state.pct = clampPct(frame.pct);
+        if ("photos" in frame && frame.photos && frame.photos.length) state.photos = frame.photos;
+        if ("pct" in frame || "stage" in frame) {
+          forward("stage" in frame ? frame.stage : state.stage, "pct" in frame ? clampPct(frame.pct) : state.pct,
+            sameAttempt);
+        }
         if ("attempts" in frame) state.attempts = frame.attempts;
         if ("can_retry" in frame) state.can_retry = !!frame.can_retry;
+        break;
+      case "photo":
+        setPhoto(frame);
         break;
       case "queue":
         state.position = frame.position == null ? null : frame.position;
@@ -61,6 +127,7 @@
         break;
       case "status":
         if (frame.status) state.status = frame.status;
+        if ("position" in frame) state.position = frame.position == null ? null : frame.position;
         if (frame.attempt != null) state.attempts = frame.attempt;
         if (state.status === "running") state.position = null;
         if (state.status === "queued" || state.status === "running") {
@@ -75,9 +142,8 @@
         }
         break;
       case "progress":
-        if (frame.stage) state.stage = frame.stage;
-        if ("pct" in frame) state.pct = clampPct(frame.pct);
         if (state.status === "queued") state.status = "running";
+        forward(frame.stage || state.stage, "pct" in frame ? clampPct(frame.pct) : state.pct, true);
         state.position = null;
         break;
       case "done":
@@ -101,6 +167,7 @@
       default:
         return;
     }
+    if (state.status === "queued" && before !== "queued") queuedUntil = Date.now() + MIN_QUEUED_MS;
     render();
     if (isTerminal()) stopPolling();
   }
@@ -122,6 +189,13 @@
       el.hidden = el.dataset.titleFor.split(" ").indexOf(status) === -1;
     });
 
+    // photo checks (status "checking")
+    var checks = $("[data-photo-checks]");
+    if (checks) {
+      checks.hidden = status !== "checking";
+      renderPhotos();
+    }
+
     // queue
     var queue = $("[data-testid=queue-position]");
     queue.hidden = status !== "queued";
@@ -130,7 +204,7 @@
       state.position ? fmt(T.tQueue, { position: state.position }) : T.tQueued;
 
     // stepper + progress
-    $("[data-progress-block]").hidden = isTerminal();
+    $("[data-progress-block]").hidden = isTerminal() || status === "checking";
     var current = STAGES.indexOf(state.stage);
     Array.prototype.forEach.call(root.querySelectorAll("[data-step]"), function (li) {
       var i = STAGES.indexOf(li.dataset.step);
@@ -155,6 +229,8 @@
     bar.querySelector(".progress-fill").style.width = pct + "%";
     $("[data-pct-text]").textContent = String(pct);
 
+    renderEta(status, pct);
+
     var attempt = $("[data-attempt]");
     attempt.hidden = !(state.attempts >= 2) || isTerminal();
     attempt.textContent = fmt(T.tAttempt, { attempt: state.attempts });
@@ -171,12 +247,54 @@
     $("[data-testid=job-cancelled]").hidden = status !== "cancelled";
     var cancel = $("[data-cancel]");
     if (cancel) {
-      cancel.hidden = !(status === "queued" || status === "running" || (status === "failed" && state.can_retry));
+      cancel.hidden = !(status === "checking" || status === "queued" || status === "running" ||
+        (status === "failed" && state.can_retry));
     }
 
     // results
     $("[data-results-wrap]").hidden = status !== "done";
     if (status === "done") renderResults(state.results || []);
+  }
+
+  var focusedRejection = {};
+
+  function renderPhotos() {
+    state.photos.forEach(function (p) {
+      var li = root.querySelector('[data-photo="' + p.photo + '"]');
+      if (!li) return;
+      var verdict = p.verdict || "pending";
+      li.dataset.verdict = verdict;
+      li.className = "photo-check verdict-" + verdict;
+      li.querySelector("[data-verdict-text]").textContent =
+        T["tVerdict" + verdict.charAt(0).toUpperCase() + verdict.slice(1)] || verdict;
+      var reason = li.querySelector("[data-reason-text]");
+      reason.hidden = verdict !== "rejected";
+      reason.textContent = verdict === "rejected" ? (p.reason || "") : "";
+      var form = li.querySelector("[data-replace]");
+      if (form) form.hidden = verdict !== "rejected";
+      // Move focus to a photo the first time it is rejected, so a screen reader hears why.
+      if (verdict === "rejected" && !focusedRejection[p.photo]) {
+        focusedRejection[p.photo] = true;
+        if (!document.activeElement || document.activeElement === document.body) li.focus({ preventScroll: true });
+        li.scrollIntoView({ behavior: "smooth", block: "center" });
+      } else if (verdict !== "rejected") {
+        focusedRejection[p.photo] = false;
+      }
+    });
+  }
+
+  function renderEta(status, pct) {
+    var el = $("[data-eta]");
+    if (!el) return;
+    var seconds = null;
+    if (status === "queued") seconds = TYPICAL * Math.max(1, state.position || 1);
+    else if (status === "running") seconds = Math.max(1, Math.round(TYPICAL * (100 - pct) / 100));
+    el.hidden = seconds == null;
+    if (seconds == null) return;
+    el.textContent = seconds > 90
+      ? fmt(T.tEtaMinutes, { n: Math.round(seconds / 60) })
+      : fmt(T.tEtaSeconds, { n: Math.max(5, Math.ceil(seconds / 5) * 5) });
+    el.dataset.seconds = String(seconds);
   }
 
   function renderResults(results) {
@@ -238,7 +356,7 @@
         if (!response.ok) return null;
         return response.json();
       })
-      .then(function (data) { if (data) apply(Object.assign({ type: "state" }, data)); })
+      .then(function (data) { if (data) receive(Object.assign({ type: "state" }, data)); })
       .catch(function () { /* offline: try again on the next tick */ });
   }
 
@@ -295,7 +413,7 @@
     ws.onmessage = function (event) {
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
-      apply(frame);
+      receive(frame);
       if (isTerminal()) setLive(true);
     };
     ws.onclose = function (event) {

@@ -10,6 +10,10 @@
   var MIN = parseInt(form.dataset.min, 10) || 1;
   var MAX = parseInt(form.dataset.max, 10) || 1;
   var MAX_BYTES = parseInt(form.dataset.maxBytes, 10) || 15 * 1024 * 1024;
+  var MIN_SIDE = parseInt(form.dataset.minSide, 10) || 0;
+  // Files refused (by the browser's own checks or by the server) stay selected and are marked in place
+  // with their reason; removing or replacing the file clears the mark.
+  var badReason = typeof Map === "function" ? new Map() : null;
   var OK_TYPES = ["image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"];
   var OK_EXT = /\.(jpe?g|png|webp|heic|heif)$/i;
   var canSetFiles = typeof DataTransfer === "function";
@@ -36,6 +40,27 @@
     if (!slot) return;
     slot.textContent = message || "";
     slot.hidden = !message;
+  }
+
+  function setBad(file, message) {
+    if (badReason) badReason.set(file, message);
+  }
+  function reasonOf(file) {
+    return badReason ? badReason.get(file) : undefined;
+  }
+
+  /* Before upload: a photo smaller than the server accepts is marked at once (formats the browser
+   * cannot decode, e.g. HEIC in most browsers, are left to the server). */
+  function checkPixels(file, done) {
+    if (!MIN_SIDE || typeof createImageBitmap !== "function") return;
+    createImageBitmap(file).then(function (bmp) {
+      var small = Math.min(bmp.width, bmp.height) < MIN_SIDE;
+      if (bmp.close) bmp.close();
+      if (small) {
+        setBad(file, fmt(form.dataset.msgSmall, { name: file.name }));
+        done();
+      }
+    }).catch(function () { /* not decodable here: the server decides */ });
   }
 
   /* ---------------- drop zones ---------------- */
@@ -67,6 +92,8 @@
       person.files.forEach(function (file, index) {
         var li = document.createElement("li");
         li.className = "preview";
+        li.dataset.index = String(index);
+        li.setAttribute("data-testid", "preview");
         var img = document.createElement("img");
         var url = URL.createObjectURL(file);
         img.src = url;
@@ -97,8 +124,21 @@
           });
           li.appendChild(btn);
         }
+        var reason = reasonOf(file);
+        if (reason) {
+          li.classList.add("is-bad");
+          li.tabIndex = -1;
+          li.setAttribute("data-testid", "preview-bad");
+          var why = document.createElement("p");
+          why.className = "preview-error";
+          why.id = input.id + "-file-" + index + "-error";
+          why.textContent = reason;
+          li.setAttribute("aria-describedby", why.id);
+          li.appendChild(why);
+        }
         list.appendChild(li);
       });
+      root.classList.toggle("has-bad-file", person.files.some(function (f) { return !!reasonOf(f); }));
       var n = person.files.length;
       tally.textContent = n + " / " + MAX;
       root.classList.toggle("is-complete", n >= MIN && n <= MAX);
@@ -138,7 +178,9 @@
       setClientError(errors, problems.join(" "));
       root.classList.toggle("has-error", problems.length > 0);
       sync();
+      accepted.forEach(function (file) { checkPixels(file, render); });
     }
+    person.render = render;
 
     input.addEventListener("change", function () {
       if (!canSetFiles) {
@@ -210,6 +252,12 @@
     }
 
     people.forEach(function (p) {
+      var badIndex = -1;
+      p.files.forEach(function (f, i) { if (badIndex === -1 && reasonOf(f)) badIndex = i; });
+      if (badIndex > -1) {
+        firstBad = firstBad || p.root.querySelector('[data-index="' + badIndex + '"]');
+        return;
+      }
       var n = canSetFiles ? p.files.length : (p.input.files ? p.input.files.length : 0);
       var bad = p.files.some(function (f) { return !isImage(f) || f.size > MAX_BYTES; });
       if (n < MIN || n > MAX || bad) {
@@ -244,21 +292,96 @@
     }
   }
 
+  function showAlert(lines) {
+    alertBox.hidden = false;
+    alertBox.innerHTML = "";
+    lines.forEach(function (line) {
+      var p = document.createElement("p");
+      p.textContent = line;
+      alertBox.appendChild(p);
+    });
+  }
+
+  function focusOn(el) {
+    if (!el) return;
+    el.focus({ preventScroll: true });
+    var target = el.classList && el.classList.contains("preview") ? el : (el.closest("fieldset") || el);
+    target.scrollIntoView({ behavior: "smooth", block: el.classList && el.classList.contains("preview") ? "center" : "start" });
+  }
+
+  /* The server refused something cheap (a file it cannot read, too big, a count, consent, a quota):
+   * the chosen photos stay selected, the refused file is marked in place, focus moves to it. */
+  function showServerErrors(errors) {
+    var lines = [];
+    var firstBad = null;
+    var photoProblem = false;
+    errors.forEach(function (e) {
+      var person = null;
+      people.forEach(function (p) { if (p.input.name === e.field) person = p; });
+      if (person && e.index != null && person.files[e.index]) {
+        setBad(person.files[e.index], e.message);
+        photoProblem = true;
+        return;
+      }
+      var box = e.field ? document.getElementById(e.field === "concept" ? "concept-errors" : "id_" + e.field + "-errors") : null;
+      if (box) {
+        setClientError(box, e.message);
+        var holder = box.closest(".person") || box.previousElementSibling;
+        if (holder && holder.classList) holder.classList.add("has-error");
+        firstBad = firstBad || (person ? person.input : document.getElementById("id_" + e.field)) || box;
+      } else {
+        lines.push(e.message);
+      }
+    });
+    people.forEach(function (p) {
+      p.render();
+      if (!photoProblem) return;
+      var li = p.root.querySelector(".preview.is-bad");
+      if (li && !(firstBad && firstBad.classList && firstBad.classList.contains("preview"))) firstBad = li;
+    });
+    if (photoProblem) lines.push(form.dataset.msgFixPhoto);
+    else if (!lines.length) lines.push(form.dataset.msgFix);
+    showAlert(lines);
+    focusOn(firstBad || alertBox);
+  }
+
+  var canFetch = !!(window.fetch && window.FormData) && canSetFiles;
+
   form.addEventListener("submit", function (event) {
     if (submit.disabled) { event.preventDefault(); return; }
     var firstBad = validate();
     if (firstBad) {
       event.preventDefault();
-      alertBox.hidden = false;
-      alertBox.innerHTML = "";
-      var p = document.createElement("p");
-      p.textContent = form.dataset.msgFix;
-      alertBox.appendChild(p);
-      firstBad.focus({ preventScroll: true });
-      (firstBad.closest("fieldset") || firstBad).scrollIntoView({ behavior: "smooth", block: "start" });
+      var onPhoto = firstBad.classList && firstBad.classList.contains("preview");
+      showAlert([onPhoto ? form.dataset.msgFixPhoto : form.dataset.msgFix]);
+      focusOn(firstBad);
       return;
     }
     setBusy(true);
+    if (!canFetch) return; // plain multipart POST; the server re-renders the page on a refusal
+    event.preventDefault();
+    alertBox.hidden = true;
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { Accept: "application/json" }
+    }).then(function (response) {
+      return response.json().then(function (body) { return body; }, function () {
+        return { errors: [{ field: null, index: null, message: response.status === 413 ? fmt(form.dataset.msgSize, { name: "" }).trim() : form.dataset.msgNetwork }] };
+      });
+    }).then(function (body) {
+      if (body && body.redirect) {
+        window.location.assign(body.redirect);
+        return;
+      }
+      setBusy(false);
+      showServerErrors((body && body.errors) || []);
+    }).catch(function () {
+      setBusy(false);
+      showAlert([form.dataset.msgNetwork]);
+      focusOn(alertBox);
+    });
   });
 
   // Coming back with the back button (bfcache) must not leave the button stuck.

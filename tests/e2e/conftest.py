@@ -74,6 +74,12 @@ class Stack:
     def start_worker(self) -> subprocess.Popen:
         return self._spawn("worker", [sys.executable, "manage.py", "gpu_worker"])
 
+    def start_check_worker(self) -> subprocess.Popen:
+        """The light photo-check worker (queue "check": the face checks after submit, no swap engine)."""
+        return self._spawn(
+            "check-worker", [sys.executable, "manage.py", "gpu_worker", "--queues", "check", "--no-sweep"]
+        )
+
     def stop(self) -> None:
         for proc in self.procs:
             proc.terminate()
@@ -100,6 +106,7 @@ def stack(transactional_db, settings, _private_media, tmp_path):
     log_dir.mkdir()
     s = Stack(env, log_dir)
     s.start_web()
+    s.start_check_worker()  # photo checks run off the request, as in `make run`
     yield s
     s.stop()
     for log in log_dir.glob("*.log"):
