@@ -32,16 +32,13 @@ def user_delete(*, user: User) -> None:
 
     Kept, without the person: reports they filed about *other* people's results (reporter set to
     NULL; moderators may still need to act on them) and the staff audit log, whose entries about this
-    account are renamed to "deleted user #<id>" so no email address remains."""
-    from gallery.models import Result
-    from gallery.services import result_delete
-    from studio.models import Job
-    from studio.services import job_delete
+    account are renamed to "deleted user #<id>" so no email address remains.
 
-    for job in list(Job.objects.filter(user=user)):
-        job_delete(job=job)
-    for result in list(Result.objects.filter(user=user)):
-        result_delete(result=result)
+    Jobs, uploads and result files belong to the apps above accounts: they remove them when told
+    through ``accounts.signals.user_deleting`` (studio.services.account_purge)."""
+    from .signals import user_deleting
+
+    user_deleting.send(sender=User, user=user)
     pk = user.pk
     with transaction.atomic():
         LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User), object_id=str(pk)).update(

@@ -238,6 +238,18 @@ class ResultAdmin(PrivatePreviewMixin, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # results are made by the worker
 
+    # Admin deletes (one, or the bulk action) go through the service that removes the files too.
+    def delete_model(self, request, obj) -> None:
+        from .services import result_delete
+
+        result_delete(result=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        from .services import result_delete
+
+        for result in list(queryset):
+            result_delete(result=result)
+
     @admin.display(description=_("size"))
     def size(self, obj) -> str:
         return f"{obj.width}×{obj.height}"

@@ -1,7 +1,22 @@
 """Streaming private files after a view checked who may see them (X-Accel-Redirect behind nginx)."""
 
+import os
+
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse
+
+
+def prune_empty_folder(storage, folder: str) -> None:
+    """Remove a private folder once it is empty (e.g. ``uploads/<job>/`` after the uploads were purged),
+    so no empty folders pile up. Object storage has no folders: nothing to do there."""
+    try:
+        path = storage.path(folder)
+    except NotImplementedError:
+        return
+    try:
+        os.rmdir(path)
+    except OSError:  # not empty, or already gone
+        pass
 
 
 def serve_private(field, *, download_name: str | None = None, content_type: str = "image/jpeg"):

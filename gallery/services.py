@@ -15,10 +15,18 @@ def _thumb_jpeg(img, max_side: int) -> bytes:
     return encode_jpeg(small, quality=85)
 
 
-@transaction.atomic
+class ResultJobGone(Exception):
+    """The job was deleted (with its account) or cancelled, or another attempt took it over, while the
+    worker made this photo: nothing was stored."""
+
+
 def result_create(*, job, scene: Scene, variant: int, image, max_side: int, thumb_side: int) -> Result:
     """Store one finished couple photo (BGR array) with its thumbnail for the job's owner, labelled
-    as AI-made (gallery.labelling: visible mark on Standard, XMP/EXIF, C2PA, invisible watermark)."""
+    as AI-made (gallery.labelling: visible mark on Standard, XMP/EXIF, C2PA, invisible watermark).
+
+    The (slow) labelling runs outside any transaction. The files are written only after the job row is
+    locked and found still ours (not deleted, not cancelled; for a running job: the same attempt), and
+    removed again if the row cannot be stored: a deleted account leaves nothing on disk (issue 13)."""
     result = Result(user=job.user, job=job, scene=scene, variant=variant)
     labelled = label_result(
         image=image,
@@ -29,9 +37,23 @@ def result_create(*, job, scene: Scene, variant: int, image, max_side: int, thum
         thumb_side=thumb_side,
     )
     result.width, result.height = labelled.width, labelled.height
-    result.image.save("result.jpg", ContentFile(labelled.jpeg), save=False)
-    result.thumbnail.save("thumb.jpg", ContentFile(labelled.thumb_jpeg), save=False)
-    result.save()
+    written: list = []
+    try:
+        with transaction.atomic():
+            still_ours = type(job).objects.select_for_update().filter(pk=job.pk).exclude(status="cancelled")
+            if job.status == "running":
+                still_ours = still_ours.filter(status="running", attempts=job.attempts)
+            if not still_ours.exists():
+                raise ResultJobGone(f"job {job.public_id} is gone or no longer ours")
+            result.image.save("result.jpg", ContentFile(labelled.jpeg), save=False)
+            written.append(result.image)
+            result.thumbnail.save("thumb.jpg", ContentFile(labelled.thumb_jpeg), save=False)
+            written.append(result.thumbnail)
+            result.save()
+    except BaseException:
+        for field in written:
+            field.storage.delete(field.name)
+        raise
     return result
 
 
