@@ -48,17 +48,36 @@ def _face_frame(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, flo
     return (re + le) / 2.0, u, v, iod
 
 
-def mask_polygon(xy: np.ndarray, forehead_keep: float = 0.65, side_keep: float = 0.94) -> np.ndarray:
+def mask_polygon(xy: np.ndarray, forehead_keep: float = 0.65, side_keep: float = 0.94,
+                 jaw_grow: float | None = None) -> np.ndarray:
     """Face-oval polygon that stops short of the hairline (keeps ``forehead_keep`` of the forehead above
-    the brows) and of the ears (cheek width scaled by ``side_keep``)."""
+    the brows) and of the ears (cheek width scaled by ``side_keep``).
+
+    With ``jaw_grow`` (in eye distances) the lower face is not pulled in: below the nose the outline
+    moves smoothly to the mesh's own jaw line, pushed outwards by ``jaw_grow`` so the paste reaches
+    the jaw edge (no strip of the scene's beard or jaw line left inside)."""
     xy = np.asarray(xy, np.float64)
-    o, u, v, _ = _face_frame(xy)
+    o, u, v, iod = _face_frame(xy)
     oval = xy[FACE_OVAL] - o
     cu, cv = oval @ u, oval @ v
     brow_v = float(min(((xy[RIGHT_BROW] - o) @ v).min(), ((xy[LEFT_BROW] - o) @ v).min()))
     cv = np.where(cv < brow_v, brow_v + forehead_keep * (cv - brow_v), cv)
     mid_u = float(np.median((xy[[1, 4, 5, 195, 197, 6, 168]] - o) @ u))  # nose bridge line
-    cu = mid_u + side_keep * (cu - mid_u)
+    if jaw_grow is None:
+        cu = mid_u + side_keep * (cu - mid_u)
+        return (o + np.outer(cu, u) + np.outer(cv, v)).astype(np.float32)
+    nose_v = float((xy[1] - o) @ v)
+    mouth_v = float((xy[[61, 291]].mean(0) - o) @ v)
+    t = np.clip((cv - nose_v) / max(mouth_v - nose_v, 1e-3), 0.0, 1.0)
+    t = t * t * (3 - 2 * t)  # smoothstep: cheeks near the ears pulled in, jaw and chin not
+    keep = side_keep + (1.0 - side_keep) * t
+    cu = mid_u + keep * (cu - mid_u)
+    # push the lower outline outwards (radially from the nose tip)
+    cen = np.array([mid_u, nose_v])
+    r = np.stack([cu, cv], 1) - cen
+    r /= np.maximum(np.linalg.norm(r, axis=1, keepdims=True), 1e-6)
+    cu = cu + jaw_grow * iod * t * r[:, 0]
+    cv = cv + jaw_grow * iod * t * r[:, 1]
     return (o + np.outer(cu, u) + np.outer(cv, v)).astype(np.float32)
 
 
@@ -125,9 +144,25 @@ def piecewise_affine_maps(dst: np.ndarray, src: np.ndarray, shape: tuple[int, in
 
 
 def _normalized_blur(x: np.ndarray, m: np.ndarray, sigma: float) -> np.ndarray:
+    """Mask-normalised Gaussian blur. Wide blurs run on a copy shrunk so sigma is ~4 px (the result is
+    low-frequency anyway), which keeps the cost independent of sigma."""
+    h, w = x.shape[:2]
+    d = sigma / 4.0
+    if d > 1.5:
+        sw, sh = max(2, int(round(w / d))), max(2, int(round(h / d)))
+        xs = cv2.resize(x * m, (sw, sh), interpolation=cv2.INTER_AREA)
+        ms = cv2.resize(m, (sw, sh), interpolation=cv2.INTER_AREA)
+        s = sigma * sw / w
+        out = cv2.GaussianBlur(xs, (0, 0), s) / np.maximum(cv2.GaussianBlur(ms, (0, 0), s), 1e-3)
+        return cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
     num = cv2.GaussianBlur(x * m, (0, 0), sigma)
     den = cv2.GaussianBlur(m, (0, 0), sigma)
     return num / np.maximum(den, 1e-3)
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
 
 
 class MeshSwapper:
@@ -136,12 +171,19 @@ class MeshSwapper:
     ``scene_shape`` (0..1) is how much of the scene face's geometry the result keeps: 1 = the
     user's texture on exactly the scene face's landmarks (pose and expression exact), 0 = the
     user's own face shape placed by a similarity transform. In between, pose and expression come
-    from the scene and part of the user's face shape (a strong identity cue) is kept.
+    from the scene and part of the user's face shape (a strong identity cue) is kept. The face
+    outline (jaw line) always follows the scene so the paste can reach the scene's jaw edge.
+
+    ``work_iod``: every stage runs on a crop around the face scaled so the eyes are at most this
+    many pixels apart; a larger scene face gets the result upscaled, the user's own fine detail
+    (from a sharper photo) or the scene's fine detail/grain added back, and is pasted with the
+    upscaled mask. Time per face therefore does not depend on the scene's resolution.
     """
 
     def __init__(self, scene_shape: float = 0.8, feather: float = 0.1, lighting: float = 0.3,
                  forehead_keep: float = 0.65, side_keep: float = 0.94, color_transfer: bool = True,
-                 texture_match: bool = True, lighting_sigma: float = 0.6):
+                 texture_match: bool = True, lighting_sigma: float = 0.6, work_iod: float = 120.0,
+                 jaw_grow: float = 0.03, jaw_feather: float = 0.035, skin_cut: bool = True):
         self.lighting_sigma = float(lighting_sigma)
         self.scene_shape = float(scene_shape)
         self.feather = float(feather)
@@ -150,14 +192,33 @@ class MeshSwapper:
         self.side_keep = float(side_keep)
         self.color_transfer = color_transfer
         self.texture_match = texture_match
+        self.work_iod = float(work_iod)
+        self.jaw_grow = float(jaw_grow)
+        self.jaw_feather = float(jaw_feather)
+        self.skin_cut = skin_cut
+        self.last_work_shape: tuple[int, int] | None = None  # size the stages ran at (tests, bench)
 
     # -- geometry ---------------------------------------------------------------------------------
     def destination(self, tgt: np.ndarray, src: np.ndarray, keep_mouth: bool, keep_eyes: bool) -> np.ndarray:
         """Where the user's mesh vertices go in the scene (see ``scene_shape``)."""
         S = similarity_transform(src[:N_MESH], tgt[:N_MESH])
         sim = transform_points(S, src).astype(np.float64)
-        w = self.scene_shape
-        dst = w * tgt + (1.0 - w) * sim
+        # weight of the scene's geometry per vertex: ``scene_shape`` inside the face, rising smoothly
+        # to 1 at the outline so the jaw line is the scene's (no fold-over near the outline)
+        iod = float(np.linalg.norm(tgt[RIGHT_EYE].mean(0) - tgt[LEFT_EYE].mean(0))) or 1.0
+        o, _, v, _ = _face_frame(tgt)
+        nose_v = float((tgt[1] - o) @ v)
+        oval = np.array([p for p in tgt[FACE_OVAL] if float((p - o) @ v) > nose_v])  # the jaw line
+        seg_a, seg_b = oval, np.roll(oval, -1, axis=0)
+        ab = seg_b - seg_a
+        tt = np.clip(((tgt[:, None, :] - seg_a[None]) * ab[None]).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-9),
+                     0.0, 1.0)
+        dist = np.linalg.norm(tgt[:, None, :] - (seg_a[None] + tt[..., None] * ab[None]), axis=-1).min(1)
+        w = self.scene_shape + (1.0 - self.scene_shape) * np.exp(-((dist / (0.3 * iod)) ** 2))
+        dst = w[:, None] * tgt + (1.0 - w[:, None]) * sim
+        low = ((tgt[FACE_OVAL] - o) @ v) > nose_v
+        jaw = [i for i, lo in zip(FACE_OVAL, low, strict=True) if lo]
+        dst[jaw] = tgt[jaw]
         if keep_mouth:
             dst[_LIP_IDX] = tgt[_LIP_IDX]
         if keep_eyes:
@@ -170,10 +231,35 @@ class MeshSwapper:
              seed: int = 0) -> np.ndarray:
         return self.swap_detailed(scene, target_lm, src_img, src_lm, seed)[0]
 
+    def _region_mask(self, shape: tuple[int, int], tgt: np.ndarray, iod: float) -> tuple[np.ndarray, np.ndarray]:
+        """(soft float mask in the scene's geometry, its hard uint8 polygon): feathered inwards at the
+        forehead and temples (fades over the scene's own skin), nearly hard at the jaw edge."""
+        poly = mask_polygon(tgt, self.forehead_keep, self.side_keep, jaw_grow=self.jaw_grow)
+        hard = fill_poly(shape, poly)
+        soft = feather(hard, self.feather * iod)
+        sharp = np.clip(cv2.GaussianBlur(hard.astype(np.float32) / 255.0, (0, 0), max(0.6, self.jaw_feather * iod)),
+                        0.0, 1.0)
+        wj = self._jaw_weight(shape, tgt)
+        return wj * sharp + (1.0 - wj) * soft, hard
+
+    @staticmethod
+    def _jaw_weight(shape: tuple[int, int], tgt: np.ndarray) -> np.ndarray:
+        """0 above the nose tip, 1 below the mouth corners (smooth in between), per pixel."""
+        o, _, v, _ = _face_frame(tgt)
+        nose_v = float((tgt[1] - o) @ v)
+        mouth_v = float((tgt[[61, 291]].mean(0) - o) @ v)
+        h, w = shape
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        pv = (xx - o[0]) * v[0] + (yy - o[1]) * v[1]
+        return _smoothstep((pv - nose_v) / max(mouth_v - nose_v, 1e-3)).astype(np.float32)
+
     def swap_detailed(self, scene: np.ndarray, target_lm: Landmarks, src_img: np.ndarray, src_lm: Landmarks,
                       seed: int = 0) -> tuple[np.ndarray, dict]:
         """Return ``(scene copy with the face replaced, info)``. Pixels outside ``info["mask"] > 0`` are
-        unchanged. ``info`` also holds ``timings`` (seconds per stage) and what was decided."""
+        unchanged. ``info`` also holds ``timings`` (seconds per stage), ``work_shape`` (the size the
+        stages ran at) and what was decided."""
+        from .skin import feature_mask, sample_model, source_keep
+
         tm: dict[str, float] = {}
         t0 = time.perf_counter()
         scene = to_bgr_u8(scene)
@@ -201,68 +287,105 @@ class MeshSwapper:
         off = np.array([x0, y0], np.float64)
         roi = scene[y0:y1, x0:x1]
         rh, rw = roi.shape[:2]
-        tgt_r, dst_r = tgt - off, dst - off
 
-        # source crop (and pre-shrink when it is much larger than needed: no aliasing)
+        # working size: the stages below never see more than ~work_iod px between the eyes
+        s_w = min(1.0, self.work_iod / iod_t)
+        if s_w < 1.0:
+            ww, wh = max(8, int(round(rw * s_w))), max(8, int(round(rh * s_w)))
+            roi_w = cv2.resize(roi, (ww, wh), interpolation=cv2.INTER_AREA)
+            fxy = np.array([ww / rw, wh / rh])
+        else:
+            wh, ww = rh, rw
+            roi_w = roi
+            fxy = np.array([1.0, 1.0])
+        tgt_w = (tgt - off + 0.5) * fxy - 0.5
+        dst_w = (dst - off + 0.5) * fxy - 0.5
+        iod_w = iod_t * float(fxy.mean())
+        self.last_work_shape = (wh, ww)
+
+        # source crop, pre-shrunk when it is much larger than needed (no aliasing)
         src_img = to_bgr_u8(src_img)
         sh, sw = src_img.shape[:2]
         slo, shi = src.min(0), src.max(0)
         spad = 0.3 * float(max(shi - slo)) + 4
         sx0, sy0 = max(0, int(slo[0] - spad)), max(0, int(slo[1] - spad))
         sx1, sy1 = min(sw, int(math.ceil(shi[0] + spad))), min(sh, int(math.ceil(shi[1] + spad)))
-        crop = src_img[sy0:sy1, sx0:sx1]
+        crop_full = src_img[sy0:sy1, sx0:sx1]
         src_c = src - np.array([sx0, sy0], np.float64)
-        scale = math.sqrt(abs(np.linalg.det(similarity_transform(src, tgt)[:, :2])))
-        if scale < 0.8:
-            f = min(1.0, scale * 1.25)
-            crop = cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-            src_c = src_c * f
+        scale = math.sqrt(abs(np.linalg.det(similarity_transform(src, tgt)[:, :2])))  # source px -> scene px
+        f_w = min(1.0, scale * float(fxy.mean()) * 1.25)
+        if f_w < 1.0:
+            crop = cv2.resize(crop_full, None, fx=f_w, fy=f_w, interpolation=cv2.INTER_AREA)
+            src_cw = (src_c + 0.5) * f_w - 0.5
+        else:
+            crop, src_cw = crop_full, src_c
         tm["prepare"] = time.perf_counter() - t0
 
-        # piecewise-affine warp
+        # piecewise-affine warp (working size)
         t = time.perf_counter()
         depth = target_lm.pts[:N_MESH, 2]
-        map_x, map_y, inside = piecewise_affine_maps(dst_r, src_c, (rh, rw), depth)
+        map_x, map_y, _inside = piecewise_affine_maps(dst_w, src_cw, (wh, ww), depth)
         warped = cv2.remap(crop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         valid = cv2.remap(np.full(crop.shape[:2], 255, np.uint8), map_x, map_y, cv2.INTER_NEAREST,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         tm["warp"] = time.perf_counter() - t
 
-        # mask: scene oval (no hair, no ears) AND warped user's oval AND real source pixels
+        # mask: the scene's face region (no hair, no ears; reaching the jaw edge) x the user's skin
+        # (the user's hair strands, background and occluders stay out: the scene shows there)
         t = time.perf_counter()
-        fpx = self.feather * iod_t
-        poly_t = mask_polygon(tgt_r, self.forehead_keep, self.side_keep)
-        poly_d = mask_polygon(dst_r, self.forehead_keep, self.side_keep)
-        hard = cv2.bitwise_and(fill_poly((rh, rw), poly_t), fill_poly((rh, rw), poly_d))
-        hard = cv2.bitwise_and(hard, cv2.bitwise_and(valid, inside))
-        mask = feather(hard, fpx)
+        mask, hard = self._region_mask((wh, ww), tgt_w, iod_w)
+        # ...and inside the user's own outline where it lies (temples, far cheek of a turned head)
+        user_region = feather(fill_poly((wh, ww), mask_polygon(dst_w, self.forehead_keep, self.side_keep,
+                                                                  jaw_grow=self.jaw_grow)), self.feather * iod_w)
+        mask = np.minimum(mask, np.maximum(user_region, _smoothstep(self._jaw_weight((wh, ww), tgt_w))))
+        hair_w = None
+        if self.skin_cut:
+            # the user's hair strands are painted over with the surrounding skin (never pasted, and no
+            # patch of the scene face showing through); background beyond the outline stays out
+            hair_src, keep_src = source_keep(crop, src_cw, src_lm.iod * f_w)
+            keep = cv2.remap(keep_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                             borderValue=0.0)
+            if hair_src.any():
+                crop = cv2.inpaint(crop, hair_src, max(2.0, 0.05 * src_lm.iod * f_w), cv2.INPAINT_TELEA)
+                warped = cv2.remap(crop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+                hair_w = cv2.remap(hair_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                   borderValue=0)
+        else:
+            keep = np.ones((wh, ww), np.float32)
+        mask = mask * keep * (valid > 0)
         if keep_mouth:  # scene's own mouth interior (teeth / lip line) shows through
-            hole = _dilated_poly((rh, rw), tgt_r[INNER_LIPS], 0.05 * iod_t)
-            hole = cv2.bitwise_or(hole, _dilated_poly((rh, rw), dst_r[INNER_LIPS], 0.05 * iod_t))
-            mask *= 1.0 - np.clip(cv2.GaussianBlur(hole.astype(np.float32) / 255, (0, 0), 0.04 * iod_t), 0, 1)
+            hole = _dilated_poly((wh, ww), tgt_w[INNER_LIPS], 0.05 * iod_w)
+            hole = cv2.bitwise_or(hole, _dilated_poly((wh, ww), dst_w[INNER_LIPS], 0.05 * iod_w))
+            mask *= 1.0 - np.clip(cv2.GaussianBlur(hole.astype(np.float32) / 255, (0, 0), 0.04 * iod_w), 0, 1)
         if keep_eyes:
-            hole = _dilated_poly((rh, rw), tgt_r[RIGHT_EYE], 0.1 * iod_t)
-            hole = cv2.bitwise_or(hole, _dilated_poly((rh, rw), tgt_r[LEFT_EYE], 0.1 * iod_t))
-            mask *= 1.0 - np.clip(cv2.GaussianBlur(hole.astype(np.float32) / 255, (0, 0), 0.05 * iod_t), 0, 1)
-        # skin-only statistics region: the face minus eyes, brows and lips
-        feats = np.zeros((rh, rw), np.uint8)
-        for geo in (tgt_r, dst_r):
-            for idx in (RIGHT_EYE, LEFT_EYE, RIGHT_BROW, LEFT_BROW, OUTER_LIPS):
-                feats = cv2.bitwise_or(feats, _dilated_poly((rh, rw), geo[idx], 0.08 * iod_t))
-        skin = ((mask > 0.5) & (feats == 0)).astype(np.float32)
+            hole = _dilated_poly((wh, ww), tgt_w[RIGHT_EYE], 0.1 * iod_w)
+            hole = cv2.bitwise_or(hole, _dilated_poly((wh, ww), tgt_w[LEFT_EYE], 0.1 * iod_w))
+            mask *= 1.0 - np.clip(cv2.GaussianBlur(hole.astype(np.float32) / 255, (0, 0), 0.05 * iod_w), 0, 1)
+        # skin-only statistics: the face minus eyes, brows, lips; scene side also minus its own hair
+        feats = cv2.bitwise_or(feature_mask((wh, ww), tgt_w, iod_w, 0.08, nose=False),
+                               feature_mask((wh, ww), dst_w, iod_w, 0.08, nose=False))
+        skin = ((mask > 0.5) & (feats == 0) & (keep > 0.5)).astype(np.float32)
+        if hair_w is not None:
+            skin[hair_w > 0] = 0
         if skin.sum() < 50:
             skin = (mask > 0.5).astype(np.float32)
+        lab_scene = cv2.cvtColor(roi_w, cv2.COLOR_BGR2LAB)
+        scene_skin = sample_model(lab_scene, tgt_w, iod_w).probability(lab_scene)
+        ref = ((hard > 127) & (feats == 0) & (scene_skin > 0.5)).astype(np.float32)
+        if ref.sum() < 50:
+            ref = ((hard > 127) & (feats == 0)).astype(np.float32)
         tm["mask"] = time.perf_counter() - t
 
-        # colour + lighting
+        # colour + low-frequency lighting, on skin only
         t = time.perf_counter()
-        if self.color_transfer and skin.sum() >= 16:
-            warped = lab_transfer(warped, roi, skin, ref_mask=skin, std_clip=(0.7, 1.3))
+        if self.color_transfer and skin.sum() >= 16 and ref.sum() >= 16:
+            warped = lab_transfer(warped, roi_w, skin, ref_mask=ref, std_clip=(0.75, 1.3),
+                                  chroma_clip=(0.0, 1.15))  # > 1 pushes eye whites cyan
             if self.lighting > 0:
-                sig = self.lighting_sigma * iod_t
+                sig = self.lighting_sigma * iod_w
                 lw = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
-                ls = cv2.cvtColor(roi, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
-                delta = _normalized_blur(ls, skin, sig) - _normalized_blur(lw[..., 0], skin, sig)
+                ls = lab_scene[..., 0].astype(np.float32)
+                delta = _normalized_blur(ls, ref, sig) - _normalized_blur(lw[..., 0], skin, sig)
                 lw[..., 0] = np.clip(lw[..., 0] + self.lighting * np.clip(delta, -40, 40), 0, 255)
                 warped = cv2.cvtColor(np.clip(lw + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
         tm["color"] = time.perf_counter() - t
@@ -271,19 +394,67 @@ class MeshSwapper:
         t = time.perf_counter()
         blur_sigma = grain = 0.0
         if self.texture_match and skin.sum() >= 16:
-            warped, blur_sigma = match_sharpness(warped, roi, skin)
-            ring = ((mask == 0) & (valid > 0)).astype(np.float32)
-            warped, grain = match_grain(warped, roi, skin, seed=seed, ring_mask=ring)
+            warped, blur_sigma = match_sharpness(warped, roi_w, skin, ref)
+            if s_w >= 1.0:
+                ring = ((mask == 0) & (valid > 0)).astype(np.float32)
+                warped, grain = match_grain(warped, roi_w, skin, ref, seed=seed, ring_mask=ring)
         tm["texture"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        blended = alpha_blend(warped, roi, mask)
+        if s_w >= 1.0:
+            blended = alpha_blend(warped, roi_w, mask)
+            mask_full = mask
+        else:
+            blended, mask_full, grain = self._paste_up(
+                roi, roi_w, warped, mask, skin, feats, crop_full, src_c, f_w, map_x, map_y, scale,
+                sharpen=blur_sigma == 0.0, hair_w=hair_w)
         out = scene.copy()
         out[y0:y1, x0:x1] = blended
         full = np.zeros((H, W), np.float32)
-        full[y0:y1, x0:x1] = mask
+        full[y0:y1, x0:x1] = mask_full
         tm["blend"] = time.perf_counter() - t
         info = {"mask": full, "timings": tm, "keep_mouth": bool(keep_mouth), "keep_eyes": bool(keep_eyes),
                 "scale": scale, "blur_sigma": blur_sigma, "grain": grain, "roi": (x0, y0, x1 - x0, y1 - y0),
-                "mouth_open": (mo_t, mo_s)}
+                "mouth_open": (mo_t, mo_s), "work_shape": (wh, ww), "work_scale": s_w}
         return out, info
+
+    def _paste_up(self, roi, roi_w, warped_w, mask_w, skin_w, feats_w, crop_full, src_c, f_w, map_x, map_y,
+                  scale, sharpen: bool, hair_w: np.ndarray | None = None):
+        """Upscale the working-size result to the scene ROI and restore fine detail: the user's own (from
+        the photo at the resolution it has) and, where that is not enough, the scene's fine band
+        (grain, pores) so the paste is neither soft nor grainless. Returns (roi result, mask, grain)."""
+        rh, rw = roi.shape[:2]
+        wh, ww = roi_w.shape[:2]
+        up = lambda a: cv2.resize(a, (rw, rh), interpolation=cv2.INTER_LINEAR)  # noqa: E731
+        down = lambda a: cv2.resize(a, (ww, wh), interpolation=cv2.INTER_AREA)  # noqa: E731
+        mask = np.clip(up(mask_w), 0.0, 1.0)
+        base = up(warped_w.astype(np.float32))
+        roi_f = roi.astype(np.float32)
+        hf_scene = roi_f - up(roi_w.astype(np.float32))
+        skin = up(skin_w) > 0.5
+        hf_user = None
+        f_hi = min(1.0, scale * 1.25)
+        if sharpen and f_hi > 1.3 * f_w:  # the user's photo has finer detail than the working size
+            crop_hi = crop_full if f_hi >= 1.0 else cv2.resize(crop_full, None, fx=f_hi, fy=f_hi,
+                                                                 interpolation=cv2.INTER_AREA)
+            k = f_hi / f_w
+            mx = (up(map_x) + 0.5) * k - 0.5
+            my = (up(map_y) + 0.5) * k - 0.5
+            hi = cv2.remap(crop_hi, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101).astype(np.float32)
+            hf_user = hi - up(down(hi))
+            if hair_w is not None:  # no strand detail where the hair was painted over
+                hf_user *= (1.0 - up(hair_w.astype(np.float32) / 255.0))[..., None]
+        e_s = float(hf_scene[skin].std()) if skin.any() else 0.0
+        e_u = float(hf_user[skin].std()) if (hf_user is not None and skin.any()) else 0.0
+        w_s = 0.0 if e_s <= 1e-3 else float(np.clip(1.0 - (e_u / e_s) ** 2, 0.0, 1.0)) ** 0.5
+        fg = base
+        if hf_user is not None:
+            fg = fg + hf_user
+        if w_s > 0:
+            # the scene's fine band, kept off its eyes/brows/lips (they need not sit under the user's)
+            fw = 1.0 - np.clip(cv2.GaussianBlur(up(feats_w.astype(np.float32) / 255.0), (0, 0), 2.0), 0, 1)
+            g = cv2.cvtColor(hf_scene, cv2.COLOR_BGR2GRAY)  # grey detail: no colour from the scene face
+            fg = fg + (w_s * fw * g)[..., None]
+        a = mask[..., None]
+        out = fg * a + roi_f * (1.0 - a)
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8), mask, w_s * e_s
