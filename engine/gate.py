@@ -2,7 +2,8 @@
 
 Blocking codes (``PhotoCheck.code``): ``no_face``, ``multiple_faces`` (several faces of similar
 size: we can't tell which one is the user), ``face_too_small`` (eye-to-eye distance below the
-minimum), ``blurry``, ``profile`` (head turned too far), ``eyes_closed``. Non-blocking notes
+minimum), ``blurry``, ``profile`` (head turned too far), ``eyes_closed``, ``occluded`` (something in
+front of the mouth/chin, or hair/sunglasses over the eyes: the photo cannot give a clean face). Non-blocking notes
 (``PhotoCheck.notes``): ``multiple_faces_used`` (other, much smaller faces were ignored; ``position``
 says which face is used). Identity consistency across one person's photos: :func:`same_person_check`.
 """
@@ -27,6 +28,10 @@ MIN_EYE_DISTANCE = 80.0  # px between the eye centres
 MAX_YAW = 40.0  # degrees; beyond this one side of the face is mostly hidden
 MAX_PITCH = 35.0
 EYES_CLOSED = 0.12  # lid gap / eye width, both eyes
+OCCLUDED_LOWER = 0.4  # share of foreign (flat or off-colour non-skin) pixels in the chin/mouth area
+OCCLUDED_LIPS = 0.5  # share of the lips (open mouth excluded) that is neither lip, skin nor teeth
+OCCLUDED_EYES = 0.45  # share of non-skin pixels around the eyes (brows and the eyes themselves excluded)
+OCCLUSION_IOD = 100.0  # the occlusion check runs on the face scaled to this eye distance
 MIN_SHARPNESS = 250.0  # variance of the Laplacian on the face normalised to 64 px eye distance
 DOMINANT_AREA = 2.5  # the largest face counts as "the" face when it is this many times the next one
 _NORM_IOD = 64.0
@@ -45,6 +50,7 @@ class PhotoCheck:
     pitch: float | None = None
     eyes_open: tuple[float, float] | None = None
     landmarks: Landmarks | None = None
+    occlusion: dict[str, float] | None = None  # see :func:`face_occlusion`
 
     @property
     def ok(self) -> bool:
@@ -69,6 +75,24 @@ def face_sharpness(img: np.ndarray, face: Face) -> float:
     crop = cv2.warpAffine(gray, M, (side, side), flags=interp, borderMode=cv2.BORDER_REFLECT)
     inner = crop[int(0.25 * side):int(0.8 * side), int(0.2 * side):int(0.8 * side)]
     return float(cv2.Laplacian(inner.astype(np.float32), cv2.CV_32F, ksize=3).var())
+
+
+def face_occlusion(img: np.ndarray, lm: Landmarks) -> dict[str, float]:
+    """:func:`engine.skin.occlusion` on a crop around the face scaled to ``OCCLUSION_IOD`` px between
+    the eyes (cost independent of the photo's size)."""
+    from .skin import occlusion
+
+    xy = lm.xy.astype(np.float64)
+    lo, hi = xy.min(0), xy.max(0)
+    pad = 0.15 * float(max(hi - lo)) + 2
+    h, w = img.shape[:2]
+    x0, y0 = max(0, int(lo[0] - pad)), max(0, int(lo[1] - pad))
+    x1, y1 = min(w, int(np.ceil(hi[0] + pad))), min(h, int(np.ceil(hi[1] + pad)))
+    crop = to_bgr_u8(img)[y0:y1, x0:x1]
+    s = min(1.0, OCCLUSION_IOD / max(lm.iod, 1.0))
+    if s < 1.0:
+        crop = cv2.resize(crop, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    return occlusion(crop, (xy - [x0, y0]) * s, lm.iod * s)
 
 
 def _position(face: Face, width: int) -> str:
@@ -112,6 +136,11 @@ def check_photo(engine: Engine, img: np.ndarray, *, min_eye_distance: float = MI
             return res
         if max(res.eyes_open) < EYES_CLOSED:
             res.code = "eyes_closed"
+            return res
+        res.occlusion = face_occlusion(img, lm)
+        occ = res.occlusion
+        if occ["lower"] > OCCLUDED_LOWER or occ["lips"] > OCCLUDED_LIPS or occ["eyes"] > OCCLUDED_EYES:
+            res.code = "occluded"
             return res
     elif abs(face.yaw_proxy) > 0.35:  # no mesh: the nose far off the eye midpoint = turned head
         res.code = "profile"

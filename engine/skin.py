@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, OUTER_LIPS, RIGHT_BROW, RIGHT_EYE
+from .landmarks import FACE_OVAL, INNER_LIPS, LEFT_BROW, LEFT_EYE, OUTER_LIPS, RIGHT_BROW, RIGHT_EYE
 
 # Sample points: cheeks (under the eyes and mid-cheek), nose bridge, lower forehead between the brows.
 SKIN_SAMPLES = [50, 280, 117, 346, 205, 425, 6, 197, 9, 151, 101, 330]
@@ -156,15 +156,26 @@ def occlusion(img: np.ndarray, xy: np.ndarray, iod: float) -> dict[str, float]:
     nonskin = dist > 4.0
     redder = (lab[..., 1].astype(np.float32) - model.mean[1]) > 2.0 * model.std[1]
     L = lab[..., 0].astype(np.float32)
+    d = (lab.astype(np.float32) - model.mean) / model.std
     sig = max(1.0, 0.05 * iod)
     mu = cv2.GaussianBlur(L, (0, 0), sig)
     local_std = np.sqrt(np.maximum(cv2.GaussianBlur(L * L, (0, 0), sig) - mu * mu, 0.0))
     flat = local_std < 6.0
-    d = (lab.astype(np.float32) - model.mean) / model.std
     chroma_off = np.sqrt(d[..., 1] ** 2 + d[..., 2] ** 2) > 6.0
-    foreign = nonskin & ~redder & (flat | chroma_off)
+    foreign = nonskin & ~redder & flat & (chroma_off | (np.hypot(d[..., 1], d[..., 2]) > 3.0))
     lower = poly_mask(shape, xy[CHIN + LOWER_FACE], hull=True) > 0
     lower_frac = float(foreign[lower].mean()) if lower.any() else 0.0
+    # the lips: red, skin-like or (open mouth) teeth; a microphone or a hand-held object in front
+    # of the mouth makes them something else
+    lips = (poly_mask(shape, xy[OUTER_LIPS]) > 0) & (poly_mask(shape, xy[INNER_LIPS]) == 0)  # not the open mouth
+    ab = lab[..., 1:].astype(np.float32) - 128.0
+    sab = model.mean[1:] - 128.0
+    chroma, skin_chroma = np.hypot(ab[..., 0], ab[..., 1]), float(np.hypot(*sab))
+    cos_hue = (ab @ sab) / np.maximum(chroma * skin_chroma, 1e-6)
+    # lips of every skin tone keep a warm hue with some colour; grey, black, white or blue things do not
+    off_colour = (chroma < 0.4 * skin_chroma) | (cos_hue < 0.64)
+    lip_foreign = off_colour & (L < model.mean[0] + model.std[0])  # bright and grey: teeth
+    lips_frac = float(lip_foreign[lips].mean()) if lips.any() else 0.0
 
     eyes = np.zeros(shape, np.uint8)
     for g in (RIGHT_EYE, LEFT_EYE):
@@ -172,4 +183,4 @@ def occlusion(img: np.ndarray, xy: np.ndarray, iod: float) -> dict[str, float]:
     inner = feature_mask(shape, xy, iod, grow=0.04, nose=False)
     band = (eyes > 0) & (inner == 0) & (poly_mask(shape, xy[FACE_OVAL]) > 0)
     eye_frac = float(nonskin[band].mean()) if band.any() else 0.0
-    return {"lower": lower_frac, "eyes": eye_frac}
+    return {"lower": lower_frac, "lips": lips_frac, "eyes": eye_frac}

@@ -21,6 +21,10 @@ ERROR_MESSAGES = {
     "blurry": _("This photo is blurred. Please use a sharp photo, in focus and without motion blur."),
     "profile": _("Your head is turned too far to the side. Please use a photo looking at the camera."),
     "eyes_closed": _("Your eyes are closed in this photo. Please use a photo with your eyes open."),
+    "occluded": _(
+        "Something covers part of your face in this photo (hair, a hand, a microphone or sunglasses). "
+        "Please use a photo where your face is clearly visible from the eyebrows to the chin."
+    ),
     "not_same_person": _(
         "This photo does not look like the same person as the other photos. "
         "Please upload photos of one person only."
