@@ -262,7 +262,12 @@ def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def xmp_packet(*, result_id: str, created: _dt.datetime | None = None) -> bytes:
+def _with_code(note: str, code: str, label: str = "Photo code") -> str:
+    """The note plus the short photo code (gallery.codes) a pictured person quotes to ask for removal."""
+    return f"{note} {label}: {code}" if code else note
+
+
+def xmp_packet(*, result_id: str, created: _dt.datetime | None = None, code: str = "") -> bytes:
     created = created or _dt.datetime.now(_dt.UTC)
     xmp = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
@@ -278,8 +283,8 @@ def xmp_packet(*, result_id: str, created: _dt.datetime | None = None) -> bytes:
     xmpMM:DocumentID="urn:uuid:{_xml(result_id)}">
    <dc:description>
     <rdf:Alt>
-     <rdf:li xml:lang="x-default">{_xml(AI_NOTE)}</rdf:li>
-     <rdf:li xml:lang="ko">{_xml(AI_NOTE_KO)}</rdf:li>
+     <rdf:li xml:lang="x-default">{_xml(_with_code(AI_NOTE, code))}</rdf:li>
+     <rdf:li xml:lang="ko">{_xml(_with_code(AI_NOTE_KO, code, "사진 코드"))}</rdf:li>
     </rdf:Alt>
    </dc:description>
   </rdf:Description>
@@ -289,13 +294,14 @@ def xmp_packet(*, result_id: str, created: _dt.datetime | None = None) -> bytes:
     return xmp.encode("utf-8")
 
 
-def exif_block() -> bytes:
+def exif_block(code: str = "") -> bytes:
     from PIL import Image
 
+    note = _with_code(AI_NOTE, code)
     exif = Image.Exif()
-    exif[0x010E] = AI_NOTE  # ImageDescription
+    exif[0x010E] = note  # ImageDescription
     exif[0x0131] = SOFTWARE  # Software
-    exif.get_ifd(0x8769)[0x9286] = b"ASCII\x00\x00\x00" + AI_NOTE.encode("ascii")  # UserComment
+    exif.get_ifd(0x8769)[0x9286] = b"ASCII\x00\x00\x00" + note.encode("ascii")  # UserComment
     data = exif.tobytes()
     return data if data.startswith(EXIF_HEADER) else EXIF_HEADER + data
 
@@ -322,9 +328,9 @@ def _segments(jpeg: bytes):
         pos += 2 + length
 
 
-def add_metadata(jpeg: bytes, *, result_id: str) -> bytes:
-    """Insert EXIF (ImageDescription/UserComment "AI-edited") and the XMP packet after SOI/APP0,
-    replacing any EXIF/XMP already there."""
+def add_metadata(jpeg: bytes, *, result_id: str, code: str = "") -> bytes:
+    """Insert EXIF (ImageDescription/UserComment "AI-edited", with the photo code when given) and the
+    XMP packet after SOI/APP0, replacing any EXIF/XMP already there."""
     keep, insert_at = [], 2
     for marker, start, end in _segments(jpeg):
         body = jpeg[start + 4 : end]
@@ -338,7 +344,9 @@ def add_metadata(jpeg: bytes, *, result_id: str) -> bytes:
         del out[start:end]
         if start < insert_at:
             insert_at -= end - start
-    new = _segment(0xE1, exif_block()) + _segment(0xE1, XMP_HEADER + xmp_packet(result_id=result_id))
+    new = _segment(0xE1, exif_block(code)) + _segment(
+        0xE1, XMP_HEADER + xmp_packet(result_id=result_id, code=code)
+    )
     return bytes(out[:insert_at]) + new + bytes(out[insert_at:])
 
 

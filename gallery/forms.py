@@ -30,8 +30,8 @@ class RemovalRequestForm(forms.Form):
     code = forms.CharField(
         label=_("Photo code"),
         max_length=40,
-        help_text=_("The 8-character code printed after “LoveLoveShot” in the photo's corner label or in its "
-                    "metadata, e.g. 7KQ3M0ZD."),
+        help_text=_("The 8-character code in the photo's corner label (after “AI 합성 ·” or “AI-edited ·”) or "
+                    "in its metadata, e.g. 7KQ3M0ZD."),
         error_messages={"required": _("Please enter the photo code from the label.")},
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )

@@ -1,7 +1,8 @@
 """Every result is labelled as AI-made in one place, when it is stored (gallery.services.result_create).
 
-* Standard plan: a small visible "AI 합성 · LoveLoveShot" / "AI-edited · LoveLoveShot" corner label
-  (in the job's language). Premium: no visible label.
+* Standard plan: a small visible "AI 합성 · 7KQ3M0ZD" / "AI-edited · 7KQ3M0ZD" corner label with the
+  photo's short code (in the job's language). Premium: no visible label.
+* The short code is also in the XMP/EXIF descriptions, for the public removal-request page.
 * Every result: the invisible watermark carrying the result id, IPTC/XMP
   ``DigitalSourceType = compositeWithTrainedAlgorithmicMedia``, EXIF ImageDescription/UserComment
   "AI-edited", and a signed C2PA manifest (operator certificate, or a local test CA).
@@ -64,16 +65,29 @@ def c2pa_credentials() -> provenance.C2paCredentials | None:
         return _credentials
 
 
+# The visible label names the photo by its short code (gallery.codes), which anyone pictured can
+# quote on the public removal page; the brand stays in the metadata. (Brand + code made the label so
+# wide that the photo's PSNR guard in tests/integration/test_labelling.py failed.)
+VISIBLE_LABEL = {"ko": "AI 합성 · {code}", "en": "AI-edited · {code}"}
+
+
+def visible_label(language: str | None, code: str) -> str:
+    return VISIBLE_LABEL["en" if (language or "ko").startswith("en") else "ko"].format(code=code)
+
+
 def label_result(
     *, image: np.ndarray, result_id, plan: str, language: str, max_side: int, thumb_side: int
 ) -> LabelledImage:
     """The stored JPEG (and thumbnail) of one result, labelled as AI-made."""
+    from .codes import result_code
+
+    code = result_code(result_id)  # quoted on the public removal page (gallery:removal-request)
     full, _ = resize_max(image, max_side)
     visible = plan != "premium"
     if visible:
-        full = provenance.add_visible_mark(full, provenance.visible_text(language))
+        full = provenance.add_visible_mark(full, visible_label(language, code))
     full = provenance.embed_mark(full, provenance.payload_for(result_id))
-    jpeg = provenance.add_metadata(encode_jpeg(full, quality=92), result_id=str(result_id))
+    jpeg = provenance.add_metadata(encode_jpeg(full, quality=92), result_id=str(result_id), code=code)
     signed = False
     credentials = c2pa_credentials()
     if credentials is not None:
@@ -83,7 +97,7 @@ def label_result(
         except Exception:  # the XMP/EXIF labels and the watermark are still there
             logger.exception("C2PA signing failed for result %s", result_id)
     small, _ = resize_max(full, thumb_side)
-    thumb = provenance.add_metadata(encode_jpeg(small, quality=85), result_id=str(result_id))
+    thumb = provenance.add_metadata(encode_jpeg(small, quality=85), result_id=str(result_id), code=code)
     return LabelledImage(
         jpeg=jpeg, thumb_jpeg=thumb, width=full.shape[1], height=full.shape[0], visible_mark=visible, c2pa=signed
     )

@@ -30,6 +30,8 @@ class Concept(models.Model):
 
     class Meta:
         ordering = ["order", "slug"]
+        verbose_name = _("concept")
+        verbose_name_plural = _("concepts")
 
     def __str__(self) -> str:
         return f"{self.name_ko} / {self.name_en}"
@@ -81,6 +83,8 @@ class Scene(models.Model):
 
     class Meta:
         ordering = ["concept", "order", "id"]
+        verbose_name = _("scene")
+        verbose_name_plural = _("scenes")
 
     def __str__(self) -> str:
         return self.title or f"{self.concept.slug} #{self.pk}"
@@ -114,6 +118,8 @@ class Result(models.Model):
 
     class Meta:
         ordering = ["-created_at", "variant"]
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
         constraints = [
             models.UniqueConstraint(fields=["job", "scene", "variant"], name="result_unique_per_job_scene_variant"),
         ]

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class StudioConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "studio"
+    verbose_name = _("Studio")
 
     def ready(self) -> None:
         from accounts.signals import user_deleting

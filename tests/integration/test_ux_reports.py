@@ -81,3 +81,14 @@ def test_removal_requests_are_rate_limited(user, settings):
     limited = anon.post(reverse("gallery:removal-request"), data)
     assert limited.status_code == 429 and limited["Retry-After"] == "3600"
     assert Report.objects.count() == 2
+
+
+def test_the_code_is_in_the_metadata_and_the_visible_label(user):
+    from engine import provenance
+
+    result = finished_result(user)  # Standard: visible label
+    with result.image.open("rb") as fh:
+        reading = provenance.read_metadata(fh.read())
+    assert result.code in reading.xmp_description
+    assert result.code in reading.exif_description and result.code in reading.exif_user_comment
+    assert reading.ai_labelled
