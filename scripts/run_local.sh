@@ -14,4 +14,4 @@ export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
 export GLOG_minloglevel=${GLOG_minloglevel:-2}
 export MPLCONFIGDIR=${MPLCONFIGDIR:-$PWD/var/cache/matplotlib}
 mkdir -p var/log "$MPLCONFIGDIR"
-exec "$PY" scripts/supervise.py
+exec "$PY" "$PWD/scripts/supervise.py"

@@ -52,7 +52,7 @@ NOISE = re.compile(
 
 
 def manage(*args: str) -> list[str]:
-    return [PY, "manage.py", *args]
+    return [PY, str(REPO / "manage.py"), *args]  # absolute: `pgrep -f <clone folder>` finds every process
 
 
 def worker_commands() -> list[tuple[str, list[str]]]:
@@ -93,6 +93,7 @@ class Child:
     backoff: float = 0.5
     restart_at: float | None = None
     threads: list[threading.Thread] = field(default_factory=list)
+    old_groups: list[int] = field(default_factory=list)  # groups of earlier runs (leftover job processes)
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -112,12 +113,16 @@ class Child:
         return self.proc is not None and self.proc.poll() is None
 
     def signal_group(self, sig: int) -> None:
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
-            pass
+        for pgid in [*self.old_groups, *([self.proc.pid] if self.proc is not None else [])]:
+            try:
+                os.killpg(pgid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def exited(self) -> None:
+        """It exited: what it started may still run (e.g. a worker's job process); ask it to finish."""
+        self.signal_group(signal.SIGTERM)
+        self.old_groups.append(self.proc.pid)
 
     def stop(self, deadline: float) -> None:
         """SIGTERM to its group; SIGKILL to the group after the deadline; reap."""
@@ -264,6 +269,7 @@ def main() -> int:
                 if child.alive():
                     continue
                 if child.restart_at is None:  # it just exited: schedule the restart
+                    child.exited()
                     ran = now - child.started
                     child.backoff = 1.0 if ran >= 60 else min(child.backoff * 2, 30.0)
                     child.restart_at = now + child.backoff

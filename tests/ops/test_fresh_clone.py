@@ -12,7 +12,7 @@ Marked `fresh_clone`, deselected by default: `.venv/bin/python -m pytest -m fres
 The clone reuses this venv (`make run VENV=...`, LLS_FRESH_CLONE_VENV to choose another) so CI does
 not install everything twice; a clone with its own new venv was measured by hand (README, BENCHMARKS.md).
 LLS_FRESH_CLONE_WORKTREE=1 copies the working tree (tracked + untracked, not ignored) instead of
-cloning HEAD, to try uncommitted changes.
+cloning HEAD, to try uncommitted changes; LLS_FRESH_CLONE_KEEP=1 keeps the temporary folder.
 """
 
 import os
@@ -56,8 +56,24 @@ def answers(url: str) -> bool:
 
 
 def clone_processes(clone: Path) -> list[str]:
+    """Processes whose command line names the clone (`pgrep -f`) or whose working folder is in it."""
     out = subprocess.run(["pgrep", "-af", str(clone)], capture_output=True, text=True)
-    return [line for line in out.stdout.splitlines() if line.strip()]
+    found = {int(line.split()[0]): line for line in out.stdout.splitlines() if line.strip()}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and int(proc.name) not in found:
+            try:
+                if Path(os.readlink(proc / "cwd")).is_relative_to(clone):
+                    found[int(proc.name)] = f"{proc.name} (cwd in the clone) " + (proc / "cmdline").read_bytes(
+                    ).replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                pass
+    found.pop(os.getpid(), None)
+    return sorted(found.values())
+
+
+def worker_pids(clone: Path) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", f"{clone}/manage.py gpu_worker --queues swap"], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
 
 
 def redis_answers(port: int) -> bool:
@@ -113,7 +129,7 @@ def running_clone():
             except ProcessLookupError:
                 pass
         log.close()
-        if run["stopped"]:
+        if run["stopped"] and not os.environ.get("LLS_FRESH_CLONE_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             print(f"make run output kept in {log_path}")
@@ -205,6 +221,18 @@ def test_make_run_from_a_fresh_clone(running_clone):
     text = output(run)
     assert base + "/" in text and DEMO_EMAIL in text and DEMO_PASSWORD in text  # URL + demo login printed
     assert redis_answers(run["redis_port"])  # its own private redis-server
+
+    # The worker dies (OOM kill, crash): make run starts a new one, and the job below still runs.
+    deadline = time.monotonic() + 60
+    while len(worker_pids(run["clone"])) != 1 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    (first,) = worker_pids(run["clone"])
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and [p for p in worker_pids(run["clone"]) if p != first] == []:
+        time.sleep(0.5)
+    assert [p for p in worker_pids(run["clone"]) if p != first], output(run)[-3000:]
+    assert "worker exited" in output(run)
 
     s = sign_in(base)
     state = run_one_job(s, base)
