@@ -222,7 +222,7 @@ up() {
   say "migrate, collectstatic, demo data"
   $PY manage.py migrate --noinput -v0
   $PY manage.py collectstatic --noinput -v0
-  $PY manage.py seed_demo >"$LOG/seed.log"
+  $PY manage.py seed_demo --allow-production >"$LOG/seed.log"  # loopback-only stack: allowed
   local i=0
   for port in $WEB_PORTS; do
     i=$((i + 1))

@@ -21,6 +21,7 @@ from studio import services
 from studio.models import Job
 from studio.realtime import job_group
 from tests.builders import build_concept, run_worker, upload
+from tests.conftest import faces_dir
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REPO = Path(__file__).resolve().parents[2]
@@ -215,8 +216,8 @@ def test_redis_restart_keeps_queued_jobs_and_pages_never_500(user, client, setti
             response = client.get(url)
             assert response.status_code in (200, 503), (url, response.status_code)
         # a couple submitting now loses nothing: the job is stored and will be queued later
-        with open(Path(settings.DEMO_FACES_DIR) / "grace_hopper.jpg", "rb") as a, \
-                open(Path(settings.DEMO_FACES_DIR) / "astronaut.png", "rb") as b:
+        with open(faces_dir() / "grace_hopper.jpg", "rb") as a, \
+                open(faces_dir() / "astronaut.png", "rb") as b:
             response = client.post(
                 reverse("studio:job-new"),
                 {"concept": concept.slug, "photos_a": a, "photos_b": b, "consent": "on", "partner_consent": "on"},

@@ -1,6 +1,13 @@
-"""Demo data: a demo couple account, an admin, a partner with an API token, and two concepts whose
-scenes are composed from the public-domain test portraits (no scraped photos of people)."""
+"""Demo data: a demo couple account, an admin, a partner with an API token, and three concepts built
+from the scene pack shipped in ``gallery/demo_scenes/`` (photoreal scenes of synthetic people,
+Apache-2.0, see its SOURCES.md). Reads nothing outside the repository.
 
+Refuses to run under production settings: it creates accounts whose password is printed in the
+README. ``--allow-production`` lifts that only for a loopback-only stack (every ALLOWED_HOSTS entry is
+127.0.0.1 / localhost / ::1), i.e. ``make prod-local``, never for a server with a public name.
+"""
+
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -9,55 +16,78 @@ from django.db import transaction
 
 from accounts.models import User
 from gallery.models import Concept
+from gallery.scene_intake import check_scene
 from gallery.services import scene_create
 
 DEMO_PASSWORD = "lovelove-demo-2026"
+SCENES_DIR = Path(__file__).resolve().parents[2] / "demo_scenes"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+# Concepts of earlier versions of this command (scenes composed from portraits): unpublished on re-seed.
+RETIRED_SLUGS = ("film-date", "han-river-picnic", "seoul-night")
 CONCEPTS = [
     {
-        "slug": "film-date",
-        "name_ko": "필름 데이트",
-        "name_en": "Film Date",
-        "description_ko": "따뜻한 필름 톤으로 담은 둘만의 데이트 한 장.",
-        "description_en": "A date-day portrait in warm film colours.",
-        "style": "film",
-        "pairs": [("obama.jpg", "biden.jpg"), ("grace_hopper.jpg", "astronaut.png")],
+        "slug": "studio-portrait",
+        "name_ko": "스튜디오 프로필",
+        "name_en": "Studio Portrait",
+        "description_ko": "밝은 회색 배경, 부드러운 조명의 스튜디오 커플 프로필.",
+        "description_en": "A couple portrait on a light grey studio backdrop, soft light.",
+        "scenes": [
+            ("xverse_couple_mw_studio.jpg", "Studio, heads turned"),
+            ("uniportrait_two_women_studio.png", "Studio, side by side"),
+        ],
     },
     {
-        "slug": "han-river-picnic",
-        "name_ko": "한강 피크닉",
-        "name_en": "Han River Picnic",
-        "description_ko": "하늘과 잔디가 보이는 한강 피크닉 커플 사진.",
-        "description_en": "Blue sky, green grass: a Han River picnic couple photo.",
-        "style": "picnic",
-        "pairs": [("biden.jpg", "grace_hopper.jpg")],
+        "slug": "sunlit-outdoors",
+        "name_ko": "햇살 야외",
+        "name_en": "Sunlit Outdoors",
+        "description_ko": "밝은 하늘을 등지고 햇살을 받으며 나란히.",
+        "description_en": "Side by side outdoors, back-lit by a bright sky.",
+        "scenes": [("xverse_couple_mw_outdoor.jpg", "Outdoors, back-lit")],
     },
     {
-        "slug": "seoul-night",
-        "name_ko": "서울의 밤",
-        "name_en": "Seoul Night",
-        "description_ko": "보케 조명이 반짝이는 서울의 밤.",
-        "description_en": "Bokeh city lights on a Seoul night.",
-        "style": "night",
-        "pairs": [("astronaut.png", "obama3.jpg")],
+        "slug": "cheek-to-cheek",
+        "name_ko": "볼 맞대고",
+        "name_en": "Cheek to Cheek",
+        "description_ko": "머리를 맞댄 다정한 커플 사진, 부드러운 스튜디오 조명.",
+        "description_en": "Heads together, soft studio light.",
+        "scenes": [("xverse_couple_mw_cheek.jpg", "Cheek to cheek")],
     },
 ]
 
 
+def production_refusal(*, allow_production: bool) -> str | None:
+    """Why seed_demo must not run with the current settings, or None. Production = the production
+    settings module, or DEBUG off with any settings module other than the test settings."""
+    # (override_settings hides SETTINGS_MODULE behind None: fall back to the environment)
+    module = getattr(settings, "SETTINGS_MODULE", None) or os.environ.get("DJANGO_SETTINGS_MODULE", "")
+    production = module.endswith(".production") or (not settings.DEBUG and not module.endswith(".test"))
+    if not production:
+        return None
+    hosts = [h.strip().lower() for h in settings.ALLOWED_HOSTS]
+    loopback_only = bool(hosts) and all(h in LOOPBACK_HOSTS for h in hosts)
+    if allow_production and loopback_only:
+        return None
+    why = (f"seed_demo refuses to run with production settings ({module or 'unknown module'}, DEBUG off): it "
+           f"creates an admin account whose password is published in the README.")
+    if allow_production:
+        return why + f" --allow-production only works when ALLOWED_HOSTS is loopback only; it is {hosts}."
+    return why + " Use loveloveshot.settings.local, or --allow-production on a loopback-only stack (make prod-local)."
+
+
 class Command(BaseCommand):
-    help = "Create demo accounts, concepts and scenes (idempotent)."
+    help = "Create demo accounts and concepts from the shipped scene pack (idempotent). Not for production."
 
     def add_arguments(self, parser):
-        parser.add_argument("--faces", default=settings.DEMO_FACES_DIR, help="Folder with the test portraits.")
+        parser.add_argument("--allow-production", action="store_true",
+                            help="Allow production settings when ALLOWED_HOSTS is loopback only (make prod-local).")
 
     def handle(self, *args, **options):
-        import cv2
+        refusal = production_refusal(allow_production=options["allow_production"])
+        if refusal:
+            raise CommandError(refusal)
+        from engine import decode_image, get_engine
 
-        from engine import compose_scene, get_engine
-
-        faces = Path(options["faces"])
-        if not faces.is_dir():
-            raise CommandError(f"Portraits folder not found: {faces}. Pass --faces or set LLS_DEMO_FACES_DIR.")
-        engine = get_engine(settings.MODELS_DIR)
+        engine = get_engine(settings.MODELS_DIR, diagnostics=False)
         with transaction.atomic():
             demo = self._user("demo@loveloveshot.kr", plan=User.Plan.STANDARD)
             self._user("premium@loveloveshot.kr", plan=User.Plan.PREMIUM)
@@ -66,6 +96,9 @@ class Command(BaseCommand):
             from rest_framework.authtoken.models import Token
 
             token, _ = Token.objects.get_or_create(user=partner)
+            retired = Concept.objects.filter(slug__in=RETIRED_SLUGS, is_published=True).update(is_published=False)
+            if retired:
+                self.stdout.write(f"  unpublished {retired} concept(s) of the old collage demo")
             for order, spec in enumerate(CONCEPTS):
                 concept, created = Concept.objects.get_or_create(
                     slug=spec["slug"],
@@ -74,22 +107,16 @@ class Command(BaseCommand):
                 )
                 if not created and concept.scenes.exists():
                     continue
-                for i, (left, right) in enumerate(spec["pairs"]):
-                    imgs = [cv2.imread(str(faces / name), cv2.IMREAD_COLOR) for name in (left, right)]
-                    if any(img is None for img in imgs):
-                        raise CommandError(f"Could not read {left} or {right} in {faces}")
-                    scene_img = compose_scene(imgs[0], imgs[1], style=spec["style"])
-                    slots = engine.suggest_slots(scene_img)
-                    if len(slots) < 2:
-                        raise CommandError(f"Scene {left}+{right}: expected two faces, found {len(slots)}")
-                    scene_create(
-                        concept=concept,
-                        image=scene_img,
-                        title=f"{spec['name_en']} {i + 1}",
-                        slots=slots[:2],
-                        order=i,
-                        published=True,
-                    )
+                for i, (filename, title) in enumerate(spec["scenes"]):
+                    path = SCENES_DIR / filename
+                    if not path.is_file():
+                        raise CommandError(f"Demo scene missing from the repository: {path}")
+                    image = decode_image(path.read_bytes())
+                    check = check_scene(image=image, engine=engine)
+                    if not check.ok:
+                        raise CommandError(f"Demo scene {filename} fails the scene intake: {' '.join(check.errors)}")
+                    scene_create(concept=concept, image=image, title=title, slots=check.slots, order=i,
+                                 published=True)
                 self.stdout.write(f"  concept {concept.slug}: {concept.scenes.count()} scene(s)")
         self.stdout.write(self.style.SUCCESS(f"Demo login: {demo.email} / {DEMO_PASSWORD}"))
         self.stdout.write("Premium login: premium@loveloveshot.kr / " + DEMO_PASSWORD)
