@@ -145,6 +145,10 @@ ENV
   chmod 600 "$P/env"
 }
 
+rq_queue_defined() {  # rq_queue_defined NAME: the settings define that rq queue
+  $PY -c "import sys; from django.conf import settings; sys.exit('$1' not in settings.RQ_QUEUES)" 2>/dev/null
+}
+
 start() {  # start NAME CMD...: a detached process, its pid in run/NAME.pid, its output in log/NAME.log
   local name=$1; shift
   setsid "$@" >"$LOG/$name.log" 2>&1 </dev/null &
@@ -231,8 +235,16 @@ up() {
       --access-log "$LOG/web-$i.access.log" loveloveshot.asgi:application
   done
   for i in $(seq "$WORKERS"); do
-    start "worker-$i" $PY manage.py gpu_worker --name "prod-local-worker-$i-$$"
+    start "worker-$i" $PY manage.py gpu_worker --queues swap --name "prod-local-worker-$i-$$"
   done
+  # The light queues, each with its own worker (pid files worker-*.pid, stopped with the others):
+  # photo checks (gpu_worker/checks.py) and partner webhooks (retries need rq's scheduler).
+  if rq_queue_defined check; then
+    start worker-check $PY manage.py gpu_worker --queues check --no-sweep --name "prod-local-check-$$"
+  fi
+  if rq_queue_defined webhooks; then
+    start worker-webhooks $PY manage.py rqworker webhooks --with-scheduler
+  fi
   start scheduler $PY deploy/rq_scheduler.py swap
   i=0
   for port in $WEB_PORTS; do i=$((i + 1)); wait_http "http://127.0.0.1:$port/" "web-$i" "$RUN/web-$i.pid"; done
