@@ -9,9 +9,9 @@
 4. Ctrl-C / SIGTERM: stops the web server and the workers (SIGTERM, then SIGKILL of their whole process
    group after STOP_GRACE seconds), then the redis-server it started. Nothing it started is left running.
 
-Logs: var/log/worker.log, var/log/check-worker.log, var/log/web.log (also on this terminal, where the
-local settings print mail), var/log/access.log, var/log/redis.log, var/log/seed.log. Known native noise from MediaPipe /
-TensorFlow Lite (INFO/WARNING lines its C++ code writes straight to stderr) is dropped from them.
+Logs in var/log/: one per worker (worker.log, check-worker.log, webhooks-worker.log), web.log (also on
+this terminal, where the local settings print mail), access.log, redis.log, seed.log. Known native noise
+from MediaPipe / TensorFlow Lite (INFO/WARNING lines its C++ code writes straight to stderr) is dropped.
 """
 
 from __future__ import annotations
@@ -63,8 +63,12 @@ def worker_commands() -> list[tuple[str, list[str]]]:
     ]
     # The light photo-check queue (gpu_worker/checks.py), when the settings define it: its own worker,
     # so checks never wait behind swaps. The swap worker already sweeps abandoned jobs.
-    if "check" in rq_queues():
+    queues = rq_queues()
+    if "check" in queues:
         workers.append(("check-worker", manage("gpu_worker", "--queues", "check", "--no-sweep")))
+    # Partner webhooks (partners/): django-rq's worker; their retries need rq's scheduler.
+    if "webhooks" in queues:
+        workers.append(("webhooks-worker", manage("rqworker", "webhooks", "--with-scheduler")))
     return workers
 
 
