@@ -57,8 +57,10 @@ class ResultOutputSerializer(serializers.Serializer):
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("limit", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Page size (max 100)."),
-    OpenApiParameter("offset", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Items to skip."),
+    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 100}, OpenApiParameter.QUERY,
+                     description="Page size (1..100, default 20)."),
+    OpenApiParameter("offset", {"type": "integer", "minimum": 0, "maximum": 1_000_000_000}, OpenApiParameter.QUERY,
+                     description="Items to skip (default 0)."),
 ]
 
 
@@ -74,6 +76,7 @@ def paginated(name: str, item) -> object:
     )
 
 
+PAGE_QUERY = frozenset({"limit", "offset"})
 RESULT_PAGE = paginated("PaginatedResultList", ResultOutputSerializer(many=True))
 
 
@@ -123,13 +126,14 @@ class ConceptListApi(PartnerApi):
 
 
 class ResultListApi(PartnerApi):
+    query_params = PAGE_QUERY
     @extend_schema(
         operation_id="results_list",
         summary="Your results, newest first",
         description="Every finished photo of your jobs (hidden ones excluded), with token-authenticated "
         "download URLs.",
         parameters=PAGE_PARAMETERS,
-        responses={200: RESULT_PAGE, **errors()},
+        responses={200: RESULT_PAGE, **errors(400)},
     )
     def get(self, request):
         return results_page(self, request, result_list(user=request.user).order_by("-created_at", "variant"))

@@ -103,6 +103,9 @@ class PartnerApi(APIView):
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated, IsPartner]
 
+    # Query parameters this view understands; any other one is refused (400), not silently ignored.
+    query_params: frozenset[str] = frozenset()
+
     def initial(self, request, *args, **kwargs):
         language = api_language(request)
         translation.activate(language)
@@ -126,6 +129,11 @@ class PartnerApi(APIView):
                 limit=self._rate["limit"],
             )
         super().initial(request, *args, **kwargs)
+        unknown = sorted(set(request.query_params) - self.query_params)
+        if unknown:
+            raise exceptions.ValidationError(
+                {name[:40]: [translation.gettext("Unknown query parameter.")] for name in unknown[:10]}
+            )
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -139,9 +147,32 @@ class PartnerApi(APIView):
         return response
 
 
+MAX_OFFSET = 1_000_000_000
+
+
 class ApiPagination(LimitOffsetPagination):
+    """limit 1..100 (default 20), offset >= 0; anything else is a 400, not silently ignored."""
+
     default_limit = 20
     max_limit = 100
+
+    def _param(self, request, name: str, default: int, low: int, high: int | None) -> int:
+        raw = request.query_params.getlist(name)
+        if not raw:
+            return default
+        value = raw[-1]
+        if len(raw) > 1 or not value.isdigit() or int(value) < low or (high is not None and int(value) > high):
+            bounds = f"{low}..{high}" if high is not None else f">= {low}"
+            raise exceptions.ValidationError(
+                {name: [translation.gettext("Must be one whole number %(bounds)s.") % {"bounds": bounds}]}
+            )
+        return int(value)
+
+    def get_limit(self, request):
+        return self._param(request, self.limit_query_param, self.default_limit, 1, self.max_limit)
+
+    def get_offset(self, request):
+        return self._param(request, self.offset_query_param, 0, 0, MAX_OFFSET)
 
 
 class IgnoreAcceptNegotiation(BaseContentNegotiation):
@@ -225,8 +256,9 @@ COMMON_ERRORS = {
 
 
 def errors(*statuses: int, **overrides) -> dict:
-    """The documented problem responses of one operation."""
-    out = {s: COMMON_ERRORS[s] for s in (401, 403, 406, 429, 500, 503, *statuses)}
+    """The documented problem responses of one operation (400: every view refuses unknown query
+    parameters)."""
+    out = {s: COMMON_ERRORS[s] for s in (400, 401, 403, 406, 429, 500, 503, *statuses)}
     out.update({int(k.lstrip("s")): v for k, v in overrides.items()})
     return {(s, PROBLEM_CONTENT_TYPE): v for s, v in sorted(out.items())}
 

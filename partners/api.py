@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from gallery.api import PAGE_PARAMETERS, paginated
+from gallery.api import PAGE_PARAMETERS, PAGE_QUERY, paginated
 from loveloveshot.partner_api import ApiPagination, PartnerApi, errors
 
 from .selectors import webhook_delivery_list, webhook_endpoint_get
@@ -124,11 +124,12 @@ class DeliverySerializer(serializers.Serializer):
 
 
 class WebhookDeliveryListApi(PartnerApi):
+    query_params = PAGE_QUERY
     @extend_schema(operation_id="webhooks_deliveries_list", summary="Recent webhook deliveries",
                    description="The delivery log of your endpoint, newest first.",
                    parameters=PAGE_PARAMETERS,
                    responses={200: paginated("PaginatedWebhookDeliveryList", DeliverySerializer(many=True)),
-                              **errors()})
+                              **errors(400)})
     def get(self, request):
         paginator = ApiPagination()
         page = paginator.paginate_queryset(webhook_delivery_list(user=request.user), request, view=self)

@@ -20,7 +20,7 @@ from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from gallery.api import PAGE_PARAMETERS, RESULT_PAGE, base_url_of, paginated, result_urls, results_page
+from gallery.api import PAGE_PARAMETERS, PAGE_QUERY, RESULT_PAGE, base_url_of, paginated, result_urls, results_page
 from gallery.selectors import concept_get, result_list
 from loveloveshot import idempotency
 from loveloveshot.partner_api import ApiPagination, PartnerApi, errors, problem
@@ -38,6 +38,11 @@ IDEMPOTENCY_SCOPE = "jobs"
 @extend_schema_field(OpenApiTypes.BINARY)
 class UploadField(serializers.FileField):
     """A file part of a multipart request; documented as binary so Swagger UI shows a file picker."""
+
+
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class ConsentField(serializers.BooleanField):
+    """Documented as `true` only: a request without consent is not a valid request."""
 
 
 def _client_ip(request) -> str | None:
@@ -162,7 +167,7 @@ class JobInputSerializer(serializers.Serializer):
         max_length=MAX_PHOTOS_PER_PERSON,
         help_text="Person B: same rules as photos_a.",
     )
-    consent = serializers.BooleanField(help_text="Must be true: you confirm both people accepted the upload terms.")
+    consent = ConsentField(help_text="Must be true: you confirm both people accepted the upload terms.")
     swap_slots = serializers.BooleanField(
         required=False, default=False,
         help_text="Put Person A into the scene's slot B and Person B into slot A.",
@@ -210,13 +215,14 @@ class JobCollectionApi(PartnerApi):
     """``/jobs/``: list (GET) and create (POST)."""
 
     parser_classes = [MultiPartParser, FormParser]
+    query_params = PAGE_QUERY
 
     @extend_schema(
         operation_id="jobs_list",
         summary="Your jobs, newest first",
         description="Every job of your account, paginated with `limit`/`offset`.",
         parameters=PAGE_PARAMETERS,
-        responses={200: paginated("PaginatedJobList", JobOutputSerializer(many=True)), **errors()},
+        responses={200: paginated("PaginatedJobList", JobOutputSerializer(many=True)), **errors(400)},
     )
     def get(self, request):
         paginator = ApiPagination()
@@ -377,12 +383,13 @@ class JobRetryApi(PartnerApi):
 
 
 class JobResultListApi(PartnerApi):
+    query_params = PAGE_QUERY
     @extend_schema(
         operation_id="jobs_results_list",
         summary="One job's results",
         description="The finished photos of one of your jobs (empty until it is done).",
         parameters=PAGE_PARAMETERS,
-        responses={200: RESULT_PAGE, **errors(404)},
+        responses={200: RESULT_PAGE, **errors(400, 404)},
     )
     def get(self, request, public_id):
         job = _own_job(request, public_id)
