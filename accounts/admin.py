@@ -161,8 +161,8 @@ class UserAdmin(DjangoUserAdmin):
             ),
         )
         return format_html(
-            '<ul style="margin:0;padding-left:1.2em">{}</ul><p style="margin:.6em 0 0">{}</p><ul>{}</ul>'
-            '<p style="margin:.6em 0 0">{}</p><ul>{}</ul>',
+            '<ul class="lls-history">{}</ul><p class="lls-history-title">{}</p><ul>{}</ul>'
+            '<p class="lls-history-title">{}</p><ul>{}</ul>',
             format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
             _("Latest jobs"),
             rows,

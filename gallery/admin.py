@@ -56,49 +56,46 @@ class PrivatePreviewMixin:
         if not obj.pk or not (obj.thumbnail or obj.image):
             return "—"
         return format_html(
-            '<img src="{}" alt="" loading="lazy" style="height:64px;width:auto;border-radius:4px">',
+            '<img src="{}" alt="" loading="lazy" class="lls-thumb">',  # static/css/admin.css (strict CSP)
             self.preview_url(obj, "thumb"),
         )
 
 
-def _box_style(box) -> str | None:
+def _box_attrs(box) -> tuple[str, str, str, str] | None:
     try:
         x, y, w, h = (round(float(v) * 100, 2) for v in box)
     except (TypeError, ValueError):
         return None
-    return f"left:{x}%;top:{y}%;width:{w}%;height:{h}%"
+    return f"{x}%", f"{y}%", f"{w}%", f"{h}%"
 
 
-SLOT_COLORS = {"A": "#e91e63", "B": "#2196f3"}
+SLOT_COLORS = {"A": "#e91e63", "B": "#2196f3"}  # also in static/css/admin.css (.lls-slot-a / -b)
 
 
 def slot_preview_html(*, image_url: str, slots: list[tuple[str, object, str]]):
-    """The scene image with one absolutely positioned, labelled box per face slot."""
-    boxes = []
+    """The scene image with one labelled box per face slot, drawn as SVG rectangles over it (geometry in
+    SVG attributes, colours in static/css/admin.css: no inline style, so it works under the strict CSP)."""
+    boxes, legend = [], []
     for letter, box, label in slots:
-        style = _box_style(box)
-        if style is None:
+        attrs = _box_attrs(box)
+        if attrs is None:
             continue
         text = letter if not label or label == letter else f"{letter} · {label}"
+        x, y, w, h = attrs
         boxes.append(
             format_html(
-                '<div class="lls-slot lls-slot-{}" title="{}" style="position:absolute;{};'
-                'border:2px solid {};box-sizing:border-box;pointer-events:none">'
-                '<span style="position:absolute;left:0;top:-1.5em;background:{};color:#fff;'
-                'font:bold 12px/1.4 sans-serif;padding:0 4px;border-radius:3px;white-space:nowrap">{}</span></div>',
-                letter.lower(),
-                label or letter,
-                style,
-                SLOT_COLORS[letter],
-                SLOT_COLORS[letter],
-                text,
+                '<rect class="lls-slot lls-slot-{}" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>'
+                '<text class="lls-slot-tag lls-slot-tag-{}" x="{}" y="{}" dy="-0.35em">{}</text>',
+                letter.lower(), x, y, w, h, label or letter, letter.lower(), x, y, text,
             )
         )
+        legend.append(format_html('<span class="lls-slot-key lls-slot-key-{}">{}</span>', letter.lower(), text))
     return format_html(
-        '<div class="lls-slot-preview" style="position:relative;display:inline-block;max-width:480px;'
-        'margin-top:1.5em"><img src="{}" alt="" style="display:block;width:100%;height:auto">{}</div>',
+        '<div class="lls-slot-preview"><img src="{}" alt="">'
+        '<svg class="lls-slot-boxes" aria-hidden="true">{}</svg></div><p class="lls-slot-legend">{}</p>',
         image_url,
         format_html("".join(["{}"] * len(boxes)), *boxes) if boxes else "",
+        format_html(" ".join(["{}"] * len(legend)), *legend) if legend else "",
     )
 
 
@@ -259,7 +256,7 @@ class ResultAdmin(PrivatePreviewMixin, admin.ModelAdmin):
         if not obj or not obj.pk:
             return "—"
         return format_html(
-            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="" style="max-width:480px;height:auto"></a>',
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="" class="lls-preview"></a>',
             self.preview_url(obj, "image"),
             self.preview_url(obj, "thumb"),
         )

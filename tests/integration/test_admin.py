@@ -89,7 +89,8 @@ def test_scene_change_page_shows_slot_boxes_from_a_staff_only_preview(staff_clie
     assert 'class="lls-slot-preview"' in page
     assert 'class="lls-slot lls-slot-a"' in page and 'class="lls-slot lls-slot-b"' in page
     left_a = round(float(scene.slot_a[0]) * 100, 2)
-    assert f"left:{left_a}%" in page
+    assert f'x="{left_a}%"' in page  # SVG geometry, no inline style (strict CSP)
+    assert "style=" not in page.split('class="lls-slot-preview"')[1].split("</p>")[0]
 
     preview = reverse("admin:gallery_scene_preview", args=[scene.public_id, "thumb"])
     assert preview in page
@@ -108,7 +109,7 @@ def test_scene_change_page_shows_slot_boxes_from_a_staff_only_preview(staff_clie
     scene.refresh_from_db()
     assert scene.title == "Edited" and scene.slot_b == [0.6, 0.2, 0.15, 0.3] and scene.image
     page = staff_client.get(_admin_url(type(scene), "change", scene.pk)).content.decode()
-    assert "left:60.0%" in page
+    assert 'x="60.0%"' in page
     response = staff_client.get(preview)
     assert response.status_code == 200 and b"".join(response.streaming_content)[:2] == b"\xff\xd8"
 
