@@ -238,6 +238,14 @@ def test_405_415_and_validation_errors_share_the_format(api):
     body = _assert_problem(api.post(JOBS, {"consent": "false"}, format="multipart"), 400, "validation_error")
     assert {"concept", "photos_a", "photos_b", "consent"} <= set(body["errors"])
     _assert_problem(APIClient().get(JOBS, HTTP_AUTHORIZATION="Token nope"), 401, "authentication_failed")
+    # the sentence follows Accept-Language; the code does not
+    body = _assert_problem(api.get("/api/v1/nothing-here/", HTTP_ACCEPT_LANGUAGE="ko"), 404, "not_found")
+    assert body["detail"] == "찾을 수 없어요."
+    body = _assert_problem(api.post(JOBS, {"consent": "true"}, format="multipart", HTTP_ACCEPT_LANGUAGE="ko"),
+                           400, "validation_error")
+    assert body["detail"].startswith("일부 항목이 올바르지 않아요")
+    body = _assert_problem(api.get(JOBS, {"limit": "0"}, HTTP_ACCEPT_LANGUAGE="en"), 400, "validation_error")
+    assert body["errors"] == {"limit": ["Must be one whole number 1..100."]}
 
 
 @pytest.mark.django_db
