@@ -306,8 +306,7 @@ class ReportAdmin(admin.ModelAdmin):
     (hide: change result, ban: change user, resolve: change report); "view" only looks."""
 
     list_display = (
-        "created_at_s", "status", "source", "reason_text", "result_thumb", "owner", "reporter_or_contact",
-        "short_text", "handled_by",
+        "created_at_s", "status", "reason_text", "result_thumb", "owner", "reporter_or_contact", "short_text",
     )
     list_display_links = ("created_at_s",)
     list_filter = ("status", "source", "reason")
@@ -410,10 +409,10 @@ class ReportAdmin(admin.ModelAdmin):
         return obj.result.code
 
     @admin.display(description=_("reporter / contact"))
-    def reporter_or_contact(self, obj) -> str:
+    def reporter_or_contact(self, obj):
         if obj.reporter_id:
             return obj.reporter.email
-        return obj.contact or "—"
+        return format_html("{}<br><small>{}</small>", obj.contact or "—", obj.get_source_display())
 
     @admin.display(description=_("photo"))
     def result_thumb(self, obj):
@@ -438,7 +437,7 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("details"))
     def short_text(self, obj) -> str:
-        return (obj.text[:80] + "…") if len(obj.text) > 80 else obj.text
+        return (obj.text[:60] + "…") if len(obj.text) > 60 else obj.text
 
     @admin.action(description=_("Hide the reported photos"), permissions=["hide"])
     def hide_result(self, request, queryset):

@@ -205,10 +205,18 @@ def test_moderator_works_a_report_from_its_page_and_viewer_cannot(stack, browser
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.goto(stack.url + "/admin/gallery/report/")
+    _shot(page, "ux-admin-queue-1280")
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 1280, "the queue fits 1280 px"
+    table_right, box_right = page.evaluate(
+        "[document.querySelector('#result_list').getBoundingClientRect().right,"
+        " document.querySelector('#changelist-form').getBoundingClientRect().right]")
+    assert table_right <= box_right + 1, ("no column of the queue is cut off", table_right, box_right)
     reason = page.locator(".lls-reason").first.bounding_box()
     assert reason["width"] > 100, "the reason is not wrapped one syllable per line"
-    _shot(page, "ux-admin-queue-1280")
+    text_cell = page.locator("#result_list td.field-short_text").first.bounding_box()
+    assert text_cell["width"] > 150, "the details are not squeezed into a one-syllable column"
+    owner_link = page.locator("#result_list td.field-owner a").first.bounding_box()
+    assert owner_link["height"] < 30, "the owner's email stays on one line"
     page.goto(stack.url + f"/admin/gallery/report/{report.pk}/change/")
     _shot(page, "ux-admin-report-1280")
     page.click("[data-testid=moderate-hide]")
