@@ -41,3 +41,5 @@ WHITENOISE_AUTOREFRESH = True
 # The public-domain test portraits include astronaut.png with 47 px between the eyes; the product
 # default (80 px) is checked by tests/integration/test_upload_gate.py with an override.
 UPLOAD_MIN_EYE_DISTANCE = float(os.environ.get("LLS_UPLOAD_MIN_EYE_DISTANCE", "40"))
+# Webhook receivers started by the tests listen on http://127.0.0.1 (production: HTTPS only).
+WEBHOOK_ALLOW_HTTP_LOOPBACK = True
