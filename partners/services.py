@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
@@ -101,13 +101,15 @@ def webhook_job_event(sender=None, *, job, **kwargs) -> None:
 
         event = f"job.{job.status}"
         delivery = WebhookDelivery(endpoint=endpoint, event=event, job_public_id=job.public_id)
-        body = {
-            "id": str(delivery.public_id),
-            "type": event,
-            "created": timezone.now().isoformat(),
-            "data": {"job": job_representation(job=job, base_url=endpoint.base_url)},
-        }
-        delivery.payload = json.dumps(body, ensure_ascii=False, default=str, separators=(",", ":"))
+        # sentences (a failed job's reason, photo verdicts) in the language the job was submitted in
+        with translation.override(job.language or "en"):
+            body = {
+                "id": str(delivery.public_id),
+                "type": event,
+                "created": timezone.now().isoformat(),
+                "data": {"job": job_representation(job=job, base_url=endpoint.base_url)},
+            }
+            delivery.payload = json.dumps(body, ensure_ascii=False, default=str, separators=(",", ":"))
         delivery.save()
         transaction.on_commit(lambda: webhook_delivery_enqueue(delivery=delivery))
     except Exception:

@@ -220,6 +220,31 @@ def test_https_required_and_endpoint_lifecycle(api, settings):
     assert api.delete(HOOKS).json()["code"] == "not_found"
 
 
+@pytest.mark.django_db
+def test_admin_registers_an_endpoint_and_shows_the_log(client, partner, django_user_model):
+    admin = django_user_model.objects.create_superuser(email="ops@lls.example", password="Ops-pass-2026!")
+    client.force_login(admin)
+    add = "/admin/partners/webhookendpoint/add/"
+    form = {"user": partner.pk, "url": "http://partner.example/hook", "base_url": "https://lls.example/",
+            "is_active": "on"}
+    response = client.post(add, form)
+    assert response.status_code == 200 and "https://" in response.content.decode()  # refused, with the rule
+    assert not WebhookEndpoint.objects.exists()
+    response = client.post(add, {**form, "url": "https://partner.example/hook"})
+    assert response.status_code == 302
+    endpoint = WebhookEndpoint.objects.get(user=partner)
+    assert endpoint.secret.startswith("whsec_")
+    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event="job.done", payload="{}")
+    delivery.attempt_log.create(number=1, url=endpoint.url, status_code=500, response_snippet="down", duration_ms=12)
+    page = client.get(f"/admin/partners/webhookdelivery/{delivery.pk}/change/")
+    assert page.status_code == 200 and "down" in page.content.decode()
+    assert client.get("/admin/partners/webhookdelivery/").status_code == 200
+    old = endpoint.secret
+    client.post("/admin/partners/webhookendpoint/", {"action": "rotate_secret", "_selected_action": [endpoint.pk]})
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old and endpoint.previous_secret == old
+
+
 def test_signature_scheme():
     body = b'{"id":"x"}'
     header = signing.sign(body, ["s1"], timestamp=1_700_000_000)
