@@ -152,12 +152,18 @@ def _from_api_exception(exc: exceptions.APIException):
     return code, str(exc.detail), {}, headers, exc.status_code
 
 
+def _is_quota_error(exc) -> bool:
+    """studio.services.JobQuotaExceeded (or any quota refusal shaped like it: a ValidationError with
+    code "rate_limited" and ``retry_after``), recognised without importing the apps from here."""
+    return isinstance(exc, DjangoValidationError) and getattr(exc, "code", None) == "rate_limited" and hasattr(
+        exc, "retry_after"
+    )
+
+
 def exception_handler(exc, context):
     """DRF EXCEPTION_HANDLER: every exception raised in an API view becomes a problem+json answer."""
-    from studio.services import JobQuotaExceeded  # late: settings import this module's path only
-
     view = context.get("view")
-    if isinstance(exc, JobQuotaExceeded):
+    if _is_quota_error(exc):
         exc = QuotaProblem("job_quota_exceeded", exc.message, retry_after=exc.retry_after,
                            limit=getattr(exc, "limit", None))
     elif isinstance(exc, RequestDataTooBig):
