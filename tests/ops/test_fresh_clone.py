@@ -260,6 +260,9 @@ def test_make_run_from_a_fresh_clone(running_clone):
     assert not redis_answers(run["redis_port"])
     assert "Everything make run started is stopped." in output(run)
     # Nothing noisy from native libraries in the worker log: one line per job in normal operation.
-    worker_log = (run["clone"] / "var" / "log" / "worker.log").read_text()
-    assert "TensorFlow Lite" not in worker_log and "absl::InitializeLog" not in worker_log, worker_log
+    logs = {name: (run["clone"] / "var" / "log" / name).read_text() for name in ("worker.log", "seed.log")}
+    logs["make run"] = output(run)
+    for name, text in logs.items():
+        assert "TensorFlow Lite" not in text and "absl::InitializeLog" not in text, (name, text[-3000:])
+    assert logs["worker.log"].count(" done in ") == 1, logs["worker.log"]  # the one job: one line
     run["stopped"] = True
