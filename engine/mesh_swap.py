@@ -183,7 +183,7 @@ class MeshSwapper:
     def __init__(self, scene_shape: float = 0.8, feather: float = 0.1, lighting: float = 0.3,
                  forehead_keep: float = 0.65, side_keep: float = 0.94, color_transfer: bool = True,
                  texture_match: bool = True, lighting_sigma: float = 0.6, work_iod: float = 120.0,
-                 jaw_grow: float = 0.03, jaw_feather: float = 0.035, skin_cut: bool = True):
+                 jaw_grow: float = 0.03, jaw_feather: float = 0.05, skin_cut: bool = True):
         self.lighting_sigma = float(lighting_sigma)
         self.scene_shape = float(scene_shape)
         self.feather = float(feather)
@@ -258,7 +258,7 @@ class MeshSwapper:
         """Return ``(scene copy with the face replaced, info)``. Pixels outside ``info["mask"] > 0`` are
         unchanged. ``info`` also holds ``timings`` (seconds per stage), ``work_shape`` (the size the
         stages ran at) and what was decided."""
-        from .skin import feature_mask, sample_model, source_keep
+        from .skin import feature_mask, fill_with_skin, sample_model, source_keep
 
         tm: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -346,7 +346,7 @@ class MeshSwapper:
             keep = cv2.remap(keep_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                              borderValue=0.0)
             if hair_src.any():
-                crop = cv2.inpaint(crop, hair_src, max(2.0, 0.05 * src_lm.iod * f_w), cv2.INPAINT_TELEA)
+                crop = fill_with_skin(crop, hair_src, src_cw, src_lm.iod * f_w)
                 warped = cv2.remap(crop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
                 hair_w = cv2.remap(hair_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                    borderValue=0)

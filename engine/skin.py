@@ -106,14 +106,30 @@ def _face_frame(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
-    """uint8 mask of non-skin regions that reach into the face from its upper or side edge (hair
-    strands, a fringe, a hat brim, a hand from the side). Non-skin patches that stay inside the face
-    (shadows, freckles, make-up, the features) are not hair and are kept."""
+    """uint8 mask of hair strands and things reaching into the face from its upper or side edge (a
+    fringe, a hat brim, a hand from the side). Non-skin patches that stay inside the face (shadows,
+    freckles, make-up, the features) are not hair and are kept.
+
+    Pass 1: non-skin components (eyes, brows and lips set aside) that touch the face's upper/side
+    edge. Pass 2: a colour model of what pass 1 found catches the rest of the same strands where
+    they cross the nose or the cheeks (the eye, brow and lip outlines themselves stay untouched)."""
     shape = img.shape[:2]
-    p = skin_probability(img, xy, iod)
-    feats = feature_mask(shape, xy, iod)
+    lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)
+    model = sample_model(lab, xy, iod)
+    p = model.probability(lab)
+    p = cv2.medianBlur((p * 255).astype(np.uint8), 3).astype(np.float32) / 255.0
+    feats = feature_mask(shape, xy, iod, grow=0.03, nose=False)
     region = poly_mask(shape, xy[FACE_OVAL])
-    nonskin = ((p < 0.5) & (feats == 0) & (dilate(region, 0.15 * iod) > 0)).astype(np.uint8)
+    near = dilate(region, 0.15 * iod) > 0
+    # not skin-coloured, and either off the skin's hue or textured (strands): a smooth shadow on the
+    # cheek is darker than the skin model but neither
+    d = (lab.astype(np.float32) - model.mean) / model.std
+    L = lab[..., 0].astype(np.float32)
+    sig = max(0.8, 0.04 * iod)
+    mu = cv2.GaussianBlur(L, (0, 0), sig)
+    textured = np.sqrt(np.maximum(cv2.GaussianBlur(L * L, (0, 0), sig) - mu * mu, 0.0)) > 5.0
+    nonskin = ((p < 0.5) & ((np.hypot(d[..., 1], d[..., 2]) > 3.0) | textured) & (feats == 0) & near)
+    nonskin = nonskin.astype(np.uint8)
     if not nonskin.any():
         return np.zeros(shape, np.uint8)
     inner = cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(1, int(0.12 * iod)) + 1,) * 2))
@@ -123,12 +139,29 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     above = ((xx - o[0]) * v[0] + (yy - o[1]) * v[1]) < mouth_v
     seed = (nonskin > 0) & (inner == 0) & above
-    n, labels = cv2.connectedComponents(nonskin, connectivity=8)
+    _, labels = cv2.connectedComponents(nonskin, connectivity=8)
     hit = np.unique(labels[seed])
     hit = hit[hit > 0]
     if len(hit) == 0:
         return np.zeros(shape, np.uint8)
-    return np.isin(labels, hit).astype(np.uint8) * 255
+    # below the mouth only at the sides, clear of the jaw line (jaw shadows and beards are not hair)
+    pu = (xx - o[0]) * v[1] - (yy - o[1]) * v[0]
+    pv = (xx - o[0]) * v[0] + (yy - o[1]) * v[1]
+    chin_v = float((xy[152] - o) @ v)
+    sides = (np.abs(pu) > 0.6 * iod) & (pv < mouth_v + 0.4 * (chin_v - mouth_v)) & (inner > 0)
+    hair = np.isin(labels, hit) & (region > 0) & (above | sides)
+    if hair.sum() >= 20:
+        px = lab[hair].astype(np.float32)
+        hm, hs = np.median(px, 0), np.maximum(np.median(np.abs(px - np.median(px, 0)), 0) * 1.4826, 3.0)
+        dh = np.sqrt((((lab.astype(np.float32) - hm) / hs) ** 2).sum(-1))
+        # the same strands where they cross the nose or a cheek: near pass 1's hair, never on the
+        # eyes with their lashes and liner, the brows, the lips or the nostrils
+        tight = cv2.bitwise_or(feature_mask(shape, xy, iod, grow=0.0, nose=False),
+                               dilate(feature_mask(shape, xy, iod, grow=0.0, nose=True)
+                                      & ~poly_mask(shape, xy[RIGHT_BROW + LEFT_BROW], hull=True), 0.1 * iod)) > 0
+        close = dilate(hair.astype(np.uint8) * 255, 0.35 * iod) > 0
+        hair |= (dh < 3.0) & (p < 0.5) & ~tight & close & (region > 0) & above
+    return hair.astype(np.uint8) * 255
 
 
 def source_keep(img: np.ndarray, xy: np.ndarray, iod: float) -> tuple[np.ndarray, np.ndarray]:
@@ -183,4 +216,33 @@ def occlusion(img: np.ndarray, xy: np.ndarray, iod: float) -> dict[str, float]:
     inner = feature_mask(shape, xy, iod, grow=0.04, nose=False)
     band = (eyes > 0) & (inner == 0) & (poly_mask(shape, xy[FACE_OVAL]) > 0)
     eye_frac = float(nonskin[band].mean()) if band.any() else 0.0
-    return {"lower": lower_frac, "lips": lips_frac, "eyes": eye_frac}
+    # a fringe down to the brows: the strip just above the brows is hair, not forehead
+    o, v = _face_frame(xy)
+    brows = np.zeros(shape, np.uint8)
+    for g in (RIGHT_BROW, LEFT_BROW):
+        brows = cv2.bitwise_or(brows, poly_mask(shape, xy[g], hull=True))
+    shift = np.float32([[1, 0, -0.22 * iod * v[0]], [0, 1, -0.22 * iod * v[1]]])
+    above = cv2.warpAffine(dilate(brows, 0.04 * iod), shift, (shape[1], shape[0])) > 0
+    strip = above & (brows == 0)
+    brow_frac = float(nonskin[strip].mean()) if strip.any() else 0.0
+    return {"lower": lower_frac, "lips": lips_frac, "eyes": eye_frac, "fringe": brow_frac}
+
+
+def fill_with_skin(img: np.ndarray, hole: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
+    """``img`` with the ``hole`` pixels replaced by the face's own skin around them: a mask-normalised
+    blur of the skin-coloured pixels only, so the hair outside the face (unlike with a plain inpaint)
+    never bleeds back in. Smooth by design; grain and detail come back when the face is pasted."""
+    sk = (skin_probability(img, xy, iod) > 0.8) & (dilate(hole, 0.05 * iod) == 0)  # not the strands' fringe
+    w = sk.astype(np.float32)
+    sig = max(2.0, 0.12 * iod)
+    num = cv2.GaussianBlur(img.astype(np.float32) * w[..., None], (0, 0), sig)
+    den = cv2.GaussianBlur(w, (0, 0), sig)[..., None]
+    wide = max(4.0, 0.5 * iod)  # where no skin is near, fall back to the face's mean skin colour
+    num2 = cv2.GaussianBlur(img.astype(np.float32) * w[..., None], (0, 0), wide)
+    den2 = cv2.GaussianBlur(w, (0, 0), wide)[..., None]
+    mean = (img.astype(np.float32)[sk].mean(0) if sk.any() else img.reshape(-1, 3).mean(0))
+    far = np.where(den2 > 1e-3, num2 / np.maximum(den2, 1e-6), mean)
+    fill = np.where(den > 0.05, num / np.maximum(den, 1e-6), far)
+    a = cv2.GaussianBlur((hole > 0).astype(np.float32), (0, 0), max(0.7, 0.01 * iod))[..., None]
+    out = img.astype(np.float32) * (1 - a) + fill * a
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
