@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Count
 from django.http import Http404
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -107,11 +107,94 @@ PRIVATE_FILE_WIDGETS = {models.ImageField: {"widget": forms.FileInput}, models.F
 
 
 class SceneInline(admin.TabularInline):
+    """Scenes of a concept: title, order, published. Pictures are added and replaced on the Scene page
+    only, where the scene intake checks them (two usable faces) and detects the slots."""
+
     model = Scene
-    formfield_overrides = PRIVATE_FILE_WIDGETS
     extra = 0
-    fields = ("title", "image", "slot_a", "slot_b", "slot_a_label", "slot_b_label", "is_published", "order")
+    fields = ("title", "is_published", "order")
     show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SceneAdminForm(forms.ModelForm):
+    """Scene intake (gallery.scene_intake): a new picture is saved only with exactly two usable faces
+    (enough pixels between the eyes, not in profile); slots A/B then come from the detector, following
+    the hint. Without a new picture the slots may be corrected by hand."""
+
+    class Meta:
+        model = Scene
+        fields = ("concept", "title", "order", "is_published", "image", "thumbnail", "slot_hint", "slot_a",
+                  "slot_a_label", "slot_b", "slot_b_label")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scene_image = None
+        self.scene_check = None
+        for name in ("slot_a", "slot_b"):
+            if name in self.fields:
+                self.fields[name].required = False
+                self.fields[name].help_text = _(
+                    "Filled from the detected faces when you upload a picture; edit only to correct a slot."
+                )
+
+    def clean(self):
+        data = super().clean()
+        upload = self.files.get(self.add_prefix("image"))
+        if upload is None or "image" in self.errors:
+            for name in ("slot_a", "slot_b"):
+                if name in self.fields and data.get(name) in (None, "", []) and name not in self.errors:
+                    self.add_error(name, _("This field is required."))
+            return data
+        from django.conf import settings
+
+        from engine import ImageDecodeError, decode_image, get_engine
+
+        from .scene_intake import check_scene
+
+        try:
+            upload.seek(0)
+            image = decode_image(upload.read())
+        except ImageDecodeError:
+            self.add_error("image", _("This file is not a picture that can be read."))
+            return data
+        finally:
+            upload.seek(0)
+        check = check_scene(image=image, engine=get_engine(settings.MODELS_DIR, diagnostics=False),
+                            hint=data.get("slot_hint") or "")
+        if not check.ok:
+            for error in check.errors:
+                self.add_error("image", error)
+            return data
+        self.scene_image, self.scene_check = image, check
+        data["slot_a"], data["slot_b"] = check.slots
+        for name in ("slot_a", "slot_b"):
+            self.errors.pop(name, None)
+        return data
+
+
+def detected_faces_html(check) -> str:
+    """One line per detected main face: which slot, eye distance, head turn; then any refusal."""
+    from .scene_intake import SCENE_MAX_YAW
+
+    items = []
+    for sf in check.faces:
+        letter = ("A" if _same_box(sf.box, check.slots[0]) else "B") if check.slots else ""
+        turn = "—" if sf.yaw is None else f"{abs(sf.yaw):.0f}°"
+        items.append(format_html(
+            "<li>{}{} px between the eyes, turned {} (at most {}°)</li>",
+            format_html("<b>{}</b>: ", letter) if letter else "", round(sf.eye_distance), turn,
+            round(SCENE_MAX_YAW),
+        ))
+    errors = [format_html('<li class="errornote">{}</li>', e) for e in check.errors]
+    return format_html('<ul class="lls-detected">{}{}</ul>', format_html_join("", "{}", ((i,) for i in items)),
+                       format_html_join("", "{}", ((e,) for e in errors)))
+
+
+def _same_box(a, b, tol: float = 0.002) -> bool:
+    return all(abs(float(x) - float(y)) <= tol for x, y in zip(a, b, strict=True))
 
 
 @admin.register(Concept)
@@ -144,6 +227,7 @@ class ConceptAdmin(admin.ModelAdmin):
 
 @admin.register(Scene)
 class SceneAdmin(PrivatePreviewMixin, admin.ModelAdmin):
+    form = SceneAdminForm
     list_display = ("list_thumb", "__str__", "concept", "order", "is_published", "created_at")
     list_display_links = ("list_thumb", "__str__")
     list_editable = ("is_published",)
@@ -187,11 +271,31 @@ class SceneAdmin(PrivatePreviewMixin, admin.ModelAdmin):
     @admin.display(description=_("face slots"))
     def slot_preview(self, obj):
         if not obj or not obj.pk or not (obj.thumbnail or obj.image):
-            return _("Save the scene to see its face slots.")
-        return slot_preview_html(
+            return _("Upload a picture with exactly two people facing the camera: the faces are detected "
+                     "and become slots A and B.")
+        preview = slot_preview_html(
             image_url=self.preview_url(obj, "thumb" if obj.thumbnail else "image"),
             slots=[("A", obj.slot_a, obj.slot_a_label), ("B", obj.slot_b, obj.slot_b_label)],
         )
+        from .scene_intake import check_stored_scene
+
+        check = check_stored_scene(scene=obj)
+        if check is None:
+            return preview
+        return format_html("{}<p>{}</p>{}", preview, _("Faces the detector finds in this picture now:"),
+                           detected_faces_html(check))
+
+    def save_model(self, request, obj, form, change):
+        image = getattr(form, "scene_image", None)
+        if image is None:
+            return super().save_model(request, obj, form, change)
+        from .services import scene_store_image
+
+        scene_store_image(scene=obj, image=image, slots=form.scene_check.slots)
+        faces = form.scene_check.faces
+        self.message_user(request, _(
+            "Two faces detected: slot A and slot B were set (%(a)d and %(b)d px between the eyes)."
+        ) % {"a": round(faces[0].eye_distance), "b": round(faces[1].eye_distance)}, messages.SUCCESS)
 
     @admin.action(description=_("Publish selected scenes"), permissions=["change"])
     def publish(self, request, queryset):

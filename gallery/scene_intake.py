@@ -116,3 +116,16 @@ def check_scene(*, image, engine, hint: str = "", min_eye: float | None = None) 
     if res.ok:
         res.slots = scene_slots_from_faces(boxes=[sf.box for sf in res.faces], hint=hint)
     return res
+
+
+def check_stored_scene(*, scene) -> SceneCheck | None:
+    """The intake check of a saved scene's picture (admin change page), None when it can't be read."""
+    from engine import EngineError, decode_image, get_engine
+
+    try:
+        with scene.image.open("rb") as fh:
+            image = decode_image(fh.read())
+    except (OSError, ValueError, EngineError):
+        return None
+    return check_scene(image=image, engine=get_engine(settings.MODELS_DIR, diagnostics=False),
+                       hint=scene.slot_hint)

@@ -105,6 +105,25 @@ def scene_create(*, concept, image, title: str, slots: list, order: int = 0, pub
     return scene
 
 
+@transaction.atomic
+def scene_store_image(*, scene: Scene, image, slots: list) -> Scene:
+    """Save a scene (new or existing) with a new picture (BGR array, already accepted by
+    ``gallery.scene_intake.check_scene``) and its detected slots [A, B]: stored as a clean JPEG with a
+    fresh thumbnail; the previous files of an existing scene are removed once this commits."""
+    old = []
+    if scene.pk:
+        old = [n for n in Scene.objects.filter(pk=scene.pk).values_list("image", "thumbnail").first() or () if n]
+    scene.slot_a = [round(float(v), 4) for v in slots[0]]
+    scene.slot_b = [round(float(v), 4) for v in slots[1]]
+    scene.image.save("scene.jpg", ContentFile(encode_jpeg(image, quality=92)), save=False)
+    scene.thumbnail.save("thumb.jpg", ContentFile(_thumb_jpeg(image, 480)), save=False)
+    scene.save()
+    stale = [n for n in old if n not in (scene.image.name, scene.thumbnail.name)]
+    storage = scene.image.storage
+    transaction.on_commit(lambda: [storage.delete(n) for n in stale])
+    return scene
+
+
 class DuplicateReport(Exception):
     """This reporter already reported this photo."""
 
