@@ -298,6 +298,9 @@ def test_signup_requires_the_14_plus_confirmation(client):
     assert response.status_code == 200 and not User.objects.filter(email="young@example.com").exists()
     assert "14" in response.content.decode()
     response = client.post(reverse("account_signup"), {**data, "age_confirmed": "on"})
+    assert response.status_code == 200, "the terms and privacy policy are accepted explicitly"
+    assert not User.objects.filter(email="young@example.com").exists()
+    response = client.post(reverse("account_signup"), {**data, "age_confirmed": "on", "terms_accepted": "on"})
     assert response.status_code == 302
     assert User.objects.get(email="young@example.com").age_confirmed_at is not None
 
