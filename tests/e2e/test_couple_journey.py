@@ -27,6 +27,7 @@ def test_sign_up_upload_watch_live_and_find_in_album(stack, phone):
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)
     page.check("#id_age_confirmed")
+    page.check("#id_terms_accepted")
     page.locator("form button[type=submit]").last.click()
     page.wait_for_load_state("networkidle")
     assert "/accounts/signup" not in page.url

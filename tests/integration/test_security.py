@@ -32,7 +32,8 @@ def test_forms_need_a_csrf_token(user, password):
 
 def test_signup_refuses_weak_passwords(client):
     response = client.post(reverse("account_signup"), {"email": "weak@example.com", "password1": "12345678",
-                                                       "password2": "12345678", "age_confirmed": "on"})
+                                                       "password2": "12345678", "age_confirmed": "on",
+                                                       "terms_accepted": "on"})
     assert response.status_code == 200  # form shown again with the errors
     from accounts.models import User
 
