@@ -187,3 +187,33 @@ def test_admin_accepts_a_two_person_scene_with_detected_slots_and_shows_them(sta
 def test_concept_inline_cannot_add_unchecked_scenes(staff_client, concept):
     page = staff_client.get(reverse("admin:gallery_concept_change", args=[concept.pk])).content.decode()
     assert 'name="scenes-0-image"' not in page and 'name="scenes-__prefix__-image"' not in page
+
+
+# -- which figure is A and which is B, on the pages --------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_concept_cards_and_the_upload_form_mark_figures_a_and_b(client, user, engine):
+    import re
+
+    from gallery.services import scene_create
+
+    img = _scene("xverse_couple_mw_cheek.jpg")
+    concept = Concept.objects.create(slug="cheek", name_ko="볼 맞대고", name_en="Cheek", is_published=True)
+    check = check_scene(image=img, engine=engine, hint="right")
+    scene = scene_create(concept=concept, image=img, title="Cheek", slots=check.slots, published=True)
+    thumb_w = scene.thumbnail.width
+    client.force_login(user)
+    for url in (reverse("home"), reverse("gallery:concepts"), reverse("studio:job-new")):
+        page = client.get(url).content.decode()
+        block = page[page.index('data-testid="scene-slots"'):]
+        block = block[:block.index("</span>\n</span>") if "</span>\n</span>" in block else 4000]
+        assert f'viewBox="0 0 {thumb_w} ' in block, url
+        assert 'preserveAspectRatio="xMidYMid slice"' in block
+        cx = {m[1]: float(m[0]) for m in re.findall(r'cx="([\d.]+)" cy="[\d.]+" r="[\d.]+" data-slot="([AB])"', block)}
+        # the hint made the right-hand face slot A: its badge is drawn right of B's, over the face box
+        assert set(cx) == {"A", "B"} and cx["A"] > cx["B"], url
+        assert abs(cx["A"] - (scene.slot_a[0] + scene.slot_a[2] / 2) * thumb_w) < 1.0
+        assert ">A</text>" in block and ">B</text>" in block
+        assert "style=" not in block and "<script" not in block  # strict CSP: no inline style or script
+    assert client.get("/static/css/slots.css").status_code == 200
