@@ -213,6 +213,23 @@ def start_redis() -> Child | None:
 # --- main ----------------------------------------------------------------------------------------
 
 
+def tend(child: Child, now: float) -> None:
+    """Restart ``child`` if it exited: after 1 s, then 2, 4 ... 30 s while it keeps exiting within a minute."""
+    if child.alive():
+        return
+    if child.restart_at is None:  # it just exited: schedule the restart
+        child.exited()
+        ran = now - child.started
+        child.backoff = 1.0 if ran >= 60 else min(child.backoff * 2, 30.0)
+        child.restart_at = now + child.backoff
+        say(f"{child.name} exited (code {child.proc.returncode}) after {ran:.0f} s; "
+            f"restarting in {child.backoff:.0f} s (log: {child.log.relative_to(REPO)})")
+    elif now >= child.restart_at:
+        child.restart_at = None
+        child.restarts += 1
+        child.start()
+
+
 def home_answers() -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=2) as r:
@@ -233,10 +250,8 @@ BANNER = """
 def main() -> int:
     LOG.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
-    received: list[int] = []
 
-    def on_signal(signum, _frame):
-        received.append(signum)
+    def on_signal(_signum, _frame):
         stop.set()
 
     signal.signal(signal.SIGINT, on_signal)
@@ -254,6 +269,8 @@ def main() -> int:
         run_step("migrate", manage("migrate", "--noinput", "-v", "1"), LOG / "migrate.log", echo=False)
         say("Database ready (var/db.sqlite3); loading demo data ...")
         run_step("seed_demo", manage("seed_demo"), LOG / "seed.log")
+        if stop.is_set():  # Ctrl-C while preparing
+            return 130
         for name, cmd in worker_commands():
             children.append(Child(name, cmd, LOG / f"{name}.log"))
         children.append(Child("web", [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT),
@@ -269,23 +286,8 @@ def main() -> int:
             if not announced and home_answers():
                 print(BANNER.format(port=PORT), flush=True)
                 announced = True
-            for child in children:
-                if child.alive():
-                    continue
-                if child.restart_at is None:  # it just exited: schedule the restart
-                    child.exited()
-                    ran = now - child.started
-                    child.backoff = 1.0 if ran >= 60 else min(child.backoff * 2, 30.0)
-                    child.restart_at = now + child.backoff
-                    say(f"{child.name} exited (code {child.proc.returncode}) after {ran:.0f} s; "
-                        f"restarting in {child.backoff:.0f} s (log: {child.log.relative_to(REPO)})")
-                elif now >= child.restart_at:
-                    child.restart_at = None
-                    child.restarts += 1
-                    child.start()
-            if redis is not None and not redis.alive():
-                say("redis-server exited; restarting it (see var/log/redis.log)")
-                redis.start()
+            for child in [*children, *([redis] if redis is not None else [])]:
+                tend(child, now)
             stop.wait(0.5)
         say("Stopping ...")
         return 0
