@@ -70,3 +70,21 @@ def test_staff_grant_needs_change_permission(django_user_model, user):
     c.post(reverse("admin:accounts_user_changelist"), {"action": "grant_premium", "_selected_action": [user.pk]})
     user.refresh_from_db()
     assert user.plan == User.Plan.PREMIUM
+
+
+def test_premium_renders_one_photo_per_scene_with_every_photo_offered(premium_user, user, settings):
+    """Premium is worth it: every scene of the concept once (not three near-identical versions), the
+    engine choosing per scene face among all of each person's photos (variant 0 hands it all of them)."""
+    from studio.models import Job
+    from studio.planning import identities_for, plan_work
+    from tests.integration.ux_fixtures import concept
+
+    settings.PREMIUM_MAX_RESULTS = 3
+    scenes = ["s1", "s2", "s3", "s4"]  # plan_work only orders and caps them
+    premium = Job(user=premium_user, concept=concept(), plan="premium")
+    work = plan_work(premium, scenes, 5, 3)
+    assert work == [("s1", 0), ("s2", 0), ("s3", 0)]
+    photos_a, photos_b = ["a1", "a2", "a3", "a4", "a5"], ["b1", "b2", "b3"]
+    assert identities_for(premium, 0, photos_a, photos_b) == [photos_a, photos_b]
+    standard = Job(user=user, concept=concept(), plan="standard")
+    assert plan_work(standard, scenes, 1, 1) == [(s, 0) for s in scenes]
