@@ -70,7 +70,7 @@ class Couple(HttpUser):
     def visit(self):
         self.client.get("/", name="GET /")
         self.client.get("/concepts/", name="GET /concepts/")
-        self.client.get("/concepts/film-date/", name="GET /concepts/<slug>/")
+        self.client.get("/concepts/studio-portrait/", name="GET /concepts/<slug>/")
         if not self.submitted:
             self.submitted = True
             self.create_and_follow()
@@ -78,12 +78,12 @@ class Couple(HttpUser):
         self.client.get("/studio/jobs/", name="GET /studio/jobs/")
 
     def create_and_follow(self):
-        page = self.client.get("/studio/new/?concept=film-date", name="GET /studio/new/")
+        page = self.client.get("/studio/new/?concept=studio-portrait", name="GET /studio/new/")
         token = self.client.cookies.get("csrftoken") or _csrf(page.text)
         files = [("photos_a", (self.pair[0], (FACES / self.pair[0]).read_bytes(), "image/jpeg")),
                  ("photos_b", (self.pair[1], (FACES / self.pair[1]).read_bytes(), "image/jpeg"))]
         response = self.client.post(
-            "/studio/new/", data={"concept": "film-date", "consent": "on", "partner_consent": "on",
+            "/studio/new/", data={"concept": "studio-portrait", "consent": "on", "partner_consent": "on",
                                   "csrfmiddlewaretoken": token},
             files=files, allow_redirects=False, name="POST /studio/new/ (2 photos)",
         )
