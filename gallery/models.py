@@ -103,18 +103,22 @@ def result_thumb_upload_to(instance: "Result", filename: str) -> str:
 
 
 class Result(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="results")
-    job = models.ForeignKey("studio.Job", on_delete=models.CASCADE, related_name="results")
-    scene = models.ForeignKey(Scene, on_delete=models.SET_NULL, null=True, related_name="results")
-    variant = models.PositiveSmallIntegerField(default=0)
-    image = models.ImageField(upload_to=result_upload_to)
-    thumbnail = models.ImageField(upload_to=result_thumb_upload_to)
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    is_hidden = models.BooleanField(default=False, help_text=_("Hidden by a moderator."))
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="results", verbose_name=_("owner")
+    )
+    job = models.ForeignKey("studio.Job", on_delete=models.CASCADE, related_name="results", verbose_name=_("job"))
+    scene = models.ForeignKey(
+        Scene, on_delete=models.SET_NULL, null=True, related_name="results", verbose_name=_("scene")
+    )
+    variant = models.PositiveSmallIntegerField(_("variant"), default=0)
+    image = models.ImageField(_("image"), upload_to=result_upload_to)
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=result_thumb_upload_to)
+    width = models.PositiveIntegerField(_("width"), default=0)
+    height = models.PositiveIntegerField(_("height"), default=0)
+    is_hidden = models.BooleanField(_("hidden"), default=False, help_text=_("Hidden by a moderator."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "variant"]
@@ -153,7 +157,7 @@ class Report(models.Model):
         ACCOUNT = "account", _("Owner's report")
         PUBLIC = "public", _("Public removal request")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="reports", verbose_name=_("photo"))
     # A report about someone else's content outlives the reporter's account (without their identity).
     reporter = models.ForeignKey(
