@@ -73,7 +73,8 @@ class LoginForm(FriendlyMessagesMixin, AllauthLoginForm):
 
 class AccountDeleteForm(forms.Form):
     password = forms.CharField(
-        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Please enter your password.")},
     )
     confirm = forms.BooleanField(
         label=_("I understand that all our photos, jobs and uploads are deleted for good."),
