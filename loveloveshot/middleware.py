@@ -118,3 +118,46 @@ class SecurityHeadersMiddleware:
             if "Expires" in response:
                 del response["Expires"]
         return response
+
+
+M_ARENA_MAX = -8  # glibc mallopt parameter
+
+
+def _glibc_memory_setup():
+    """Only the web process loads this module (through MIDDLEWARE). Cap glibc's per-thread heaps at 2
+    (like MALLOC_ARENA_MAX=2, which would have to be set before the process starts) and return
+    malloc_trim, or None when the C library is not glibc."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_ARENA_MAX, 2)
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
+
+
+_malloc_trim = _glibc_memory_setup()
+
+
+class ReleaseMemoryMiddleware:
+    """After a request that carried a large body (an upload), hand the freed heap back to the system
+    (glibc ``malloc_trim``). Uploads are decoded into big arrays in whichever thread serves the request;
+    without this the web process keeps those pages mapped after every burst and its RSS only grows
+    (issue 13 item 17). Together with at most 2 glibc heaps (mallopt above) and uploads spooled to disk
+    over 1 MiB, the process returns to the same size after each burst (BENCHMARKS.md, burst section)."""
+
+    THRESHOLD = 256 * 1024
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        try:
+            large = int(request.META.get("CONTENT_LENGTH") or 0) >= self.THRESHOLD
+        except ValueError:
+            large = False
+        if large and _malloc_trim is not None:
+            response._resource_closers.append(lambda: _malloc_trim(0))  # once the body is sent and freed
+        return response

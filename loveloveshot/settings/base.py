@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "loveloveshot.middleware.RequestSizeLimitMiddleware",  # 413 from Content-Length, before any body read
+    "loveloveshot.middleware.ReleaseMemoryMiddleware",  # after an upload: freed heap back to the system
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -262,7 +263,9 @@ UPLOAD_MAX_PIXELS = int(env("LLS_UPLOAD_MAX_PIXELS", str(40_000_000)))
 UPLOAD_MIN_SIDE = 128
 UPLOAD_MIN_EYE_DISTANCE = float(env("LLS_UPLOAD_MIN_EYE_DISTANCE", "80"))  # px between the eyes
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # the non-file fields of one request
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads spool to a temporary file
+# Request bodies and uploads over 1 MiB spool to a temporary file instead of memory: a burst of uploads
+# waiting for the web process then costs disk, not RAM (issue 13 item 17; see BENCHMARKS.md, burst).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # One limit for a whole request body, in one place (loveloveshot/limits.py): Django answers 413 from
 # Content-Length before reading (loveloveshot.middleware) and nginx's client_max_body_size is rendered
 # from the same number (scripts/prod_nginx_conf.sh).

@@ -20,7 +20,7 @@ from gallery.models import Result
 from studio import services
 from studio.models import Job
 from studio.realtime import job_group
-from tests.builders import build_concept, run_worker, upload
+from tests.builders import build_concept, run_checks, run_worker, upload
 from tests.conftest import faces_dir
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -149,26 +149,38 @@ def test_worker_killed_mid_job_is_detected_retried_and_finishes_once(premium_use
     assert kinds[-1][0] == "done"
 
 
+@pytest.mark.timeout(1500)
 def test_work_horse_killed_like_oom_the_same_worker_recovers_it(user, settings, _private_media, tmp_path):
-    """The kernel's OOM killer takes the forked work horse, not the worker: the worker goes on with the
-    queue and its sweeper puts the abandoned job back in line, where it finishes."""
+    """The kernel's OOM killer takes the process running the job (rq's work horse, or the worker's job
+    process), not the worker: the worker goes on with the queue and its sweeper puts the abandoned job
+    back in line, where it finishes.
+
+    Robust on a busy machine (issue 13 item 16): every wait is on a condition with a generous deadline
+    (a loaded 2-core box can take minutes to load models and run two scenes), and the stale threshold
+    leaves room for a heartbeat thread starved for a few seconds, so a slow job is never taken for an
+    abandoned one. What it proves is unchanged, and checked more strictly: the job was killed while
+    running (attempt 1), retried once by the same worker (attempt 2) and finished with its two photos."""
     concept = build_concept(pairs=(("obama.jpg", "biden.jpg"), ("grace_hopper.jpg", "astronaut.png")))
     job = services.job_create(user=user, concept=concept, photos_a=[upload("obama.jpg")],
                               photos_b=[upload("biden.jpg")], consent=_consent(user))
+    run_checks()  # the photo check runs first (queue "check") and puts the job on the swap queue
     log = tmp_path / "worker.log"
-    worker = _spawn_worker(settings, _private_media, log)
+    worker = _spawn_worker(settings, _private_media, log, LLS_JOB_STALE_SECONDS="8")
     try:
-        _wait(lambda: Job.objects.filter(pk=job.pk, status="running").exists(), 120, "job start")
-        horses = _wait(lambda: _children(worker.pid), 30, "the work horse")
+        _wait(lambda: Job.objects.filter(pk=job.pk, status="running", attempts=1).exists(), 600, "job start")
+        horses = _wait(lambda: _children(worker.pid), 120, "the process running the job")
+        job.refresh_from_db()
+        assert job.status == Job.Status.RUNNING and job.attempts == 1  # killed mid-job, not after it
         for horse in horses:
             _kill_tree(horse)
-        _wait(lambda: Job.objects.filter(pk=job.pk, status__in=["done", "failed"]).exists(), 180, "job end")
+        _wait(lambda: Job.objects.filter(pk=job.pk, status__in=["done", "failed"]).exists(), 900, "job end")
         assert worker.poll() is None, "the worker itself must survive its horse"
     finally:
         _kill_tree(worker.pid)
         worker.wait(10)
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, (job.error_code, job.error_message, log.read_text()[-2000:])
+    assert job.attempts == 2  # the killed attempt, then one retry
     assert Result.objects.filter(job=job).count() == 2
 
 

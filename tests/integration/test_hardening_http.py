@@ -109,3 +109,23 @@ def test_private_pages_and_files_are_never_cached(logged_client, finished_job):
         assert response.status_code == 200, url
         assert response["Cache-Control"] == "no-store", url
         assert "Expires" not in response, url
+
+
+def test_after_an_upload_the_web_process_hands_freed_memory_back(logged_client, monkeypatch):
+    """Issue 13 item 17: the web process grew after every burst (freed upload/decode buffers stayed
+    mapped in glibc's heaps). After a request with a large body it now calls malloc_trim; uploads over
+    1 MiB spool to disk. bench/burst.py measures the RSS (BENCHMARKS.md)."""
+    from tests.builders import upload
+
+    calls = []
+    monkeypatch.setattr("loveloveshot.middleware._malloc_trim", lambda pad: calls.append(pad) or 1)
+    logged_client.get("/")
+    assert calls == []  # small requests cost nothing
+    build_concept()
+    logged_client.post(
+        reverse("studio:job-new"),
+        {"concept": "film-date", "photos_a": upload("astronaut.png", content_type="image/png"),
+         "photos_b": upload("biden.jpg")},
+    )
+    assert calls == [0]
+    assert settings.FILE_UPLOAD_MAX_MEMORY_SIZE <= 1024 * 1024
