@@ -17,7 +17,8 @@ def sweep_once() -> dict[str, int]:
     try:
         counts = jobs_recover()
     except RedisError:
-        logger.warning("Redis unavailable; will sweep again", exc_info=True)
+        # The job process logs the outage once ("redis unavailable, retrying"); sweep again next round.
+        logger.debug("Redis unavailable; will sweep again", exc_info=True)
         return {}
     if any(counts.values()):
         logger.info("Recovered jobs: %s", counts)

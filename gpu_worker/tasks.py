@@ -1,21 +1,26 @@
 """The rq task the GPU/CPU worker runs: one couple-photo job, start to finish.
 
-The engine is loaded once per worker process (``manage.py gpu_worker`` preloads it before forking
-work horses); this module only moves data between storage, the engine and studio.services."""
+The engine is built once, lazily, in the process that runs the jobs (``manage.py gpu_worker`` runs
+rq's SimpleWorker in a child process it supervises: no fork after CUDA is initialised) and stays warm
+for the next job. Studio decides what a job renders (studio.planning); this module only moves data
+between storage, the engine and studio.services."""
 
 import logging
+import os
 import threading
+import time
 
 from django.conf import settings
 from django.db import connection
 
-from gallery.models import Scene
+from engine import EngineError, decode_image
 from gallery.services import result_create
-from engine import EngineError, decode_image, get_engine
-from studio import services
+from studio import planning, services
 from studio.models import Job
 
 logger = logging.getLogger(__name__)
+_engines: dict[tuple, object] = {}
+_engines_lock = threading.Lock()
 
 
 class JobCancelled(Exception):
@@ -24,13 +29,29 @@ class JobCancelled(Exception):
 
 def engine():
     """The process-wide engine for jobs: settings.ENGINE ("auto" | "neural" | "classical") and the model
-    registry decide (engine.neural.select); missing or unverified weights give the classical one."""
-    mode = getattr(settings, "ENGINE", "classical")
-    if str(mode).lower() == "classical":
-        return get_engine(settings.MODELS_DIR, diagnostics=False)
-    from engine.neural.select import get_engine as select_engine
+    registry decide (engine.neural.select); missing or unverified weights give the classical one.
 
-    return select_engine(mode, settings.MODELS_DIR, getattr(settings, "MODELS_REGISTRY", None), diagnostics=False)
+    Built on first use in the calling process and kept for the next jobs; each build logs one line
+    with the process id, so the worker log shows where the models live."""
+    mode = str(getattr(settings, "ENGINE", "classical")).lower()
+    registry = getattr(settings, "MODELS_REGISTRY", None)
+    key = (mode, str(settings.MODELS_DIR), str(registry))
+    with _engines_lock:
+        eng = _engines.get(key)
+        if eng is None:
+            started = time.monotonic()
+            if mode == "classical":
+                from engine import get_engine
+
+                eng = get_engine(settings.MODELS_DIR, diagnostics=False)
+            else:
+                from engine.neural.select import get_engine as select_engine
+
+                eng = select_engine(mode, settings.MODELS_DIR, registry, diagnostics=False)
+            _engines[key] = eng
+            logger.info("engine built: %s pid=%d in %.1fs", type(eng).__name__, os.getpid(),
+                        time.monotonic() - started)
+        return eng
 
 
 def _load_photos(job: Job) -> tuple[list, list]:
@@ -41,35 +62,25 @@ def _load_photos(job: Job) -> tuple[list, list]:
     return people["a"], people["b"]
 
 
-def plan_work(job: Job, scenes: list[Scene], n_a: int, n_b: int) -> list[tuple[Scene, int]]:
-    """Which (scene, variant) pairs to render: Standard one per scene, Premium up to the cap."""
-    if job.plan != "premium":
-        return [(scene, 0) for scene in scenes]
-    variants = max(n_a, n_b, 1)
-    work = [(scene, v) for v in range(variants) for scene in scenes]
-    return work[: settings.PREMIUM_MAX_RESULTS]
-
-
-def _identities_for(variant: int, photos_a: list, photos_b: list) -> list[list]:
-    """Variant 0 gives the engine every photo of each person (it picks, per scene face, the photo
-    whose head pose is closest and leaves out one that is not the same person); Premium's further
-    variants each use one specific photo, so the set shows different expressions."""
-    if variant == 0:
-        return [photos_a, photos_b]
-    return [[photos_a[variant % len(photos_a)]], [photos_b[variant % len(photos_b)]]]
-
-
 def run_swap(job_public_id: str) -> str:
+    """The rq entry point. Logs exactly one line per job: id, outcome, duration, process id."""
+    started = time.monotonic()
+    status = "crashed"
+    try:
+        status = _run_swap(job_public_id)
+        return status
+    finally:
+        logger.info("job %s %s in %.1fs pid=%d", job_public_id, status, time.monotonic() - started, os.getpid())
+
+
+def _run_swap(job_public_id: str) -> str:
     job = Job.objects.select_related("concept", "user").filter(public_id=job_public_id).first()
     if job is None:
-        logger.warning("Job %s vanished before it ran", job_public_id)
         return "missing"
     if job.status != Job.Status.QUEUED:
-        logger.info("Job %s is %s, not queued: skipping duplicate delivery", job.public_id, job.status)
-        return job.status
+        return f"skipped ({job.status}, duplicate delivery)"
     if services.job_start(job=job) is None:
-        logger.info("Job %s was claimed by another worker", job.public_id)
-        return "skipped"
+        return "skipped (claimed by another worker)"
     with Heartbeat(job):
         return _run(job)
 
@@ -100,37 +111,50 @@ class Heartbeat:
         return False
 
 
+def planning_stage(stage: str, i: int, n: int) -> str:
+    """The job-wide stage for the engine's per-photo stage: "detect" only while the first photo is
+    prepared, "finish" only for the last one, "swap" in between."""
+    if stage == "detect" and i == 0:
+        return "detect"
+    if stage == "finish" and i == n - 1:
+        return "finish"
+    return "swap"
+
+
 def _run(job: Job) -> str:
     try:
         photos_a, photos_b = _load_photos(job)
         if not photos_a or not photos_b:
             services.job_fail(job=job, code="missing_photo", detail="uploads missing at start")
             return "failed"
-        scenes = list(job.concept.scenes.filter(is_published=True).order_by("order", "id"))
+        scenes = planning.job_scenes(job=job)
         if not scenes:
             services.job_fail(job=job, code="scene_faces", detail="concept has no published scenes")
             return "failed"
-        work = plan_work(job, scenes, len(photos_a), len(photos_b))
+        work = planning.plan_work(job, scenes, len(photos_a), len(photos_b))
         eng = engine()
         services.job_discard_results(job=job)  # a retried job never keeps half a previous attempt
-        last = {"pct": -1}
+        services.job_report_progress(job=job, stage="detect", pct=5)  # photos + engine ready: no long 0 %
+        last = {"pct": 5}
         for i, (scene, variant) in enumerate(work):
             with scene.image.open("rb") as fh:
                 scene_img = decode_image(fh.read())
 
             def progress(stage: str, pct: int, i=i) -> None:
-                overall = int((i + pct / 100.0) / len(work) * 95)
+                # One detect → swap → finish for the whole job (issue 16), not one per output photo.
+                stage = planning_stage(stage, i, len(work))
+                overall = 5 + int((i + pct / 100.0) / len(work) * 90)
                 if overall >= last["pct"] + 5 or stage != job.stage:
                     if services.job_is_cancelled(job=job):
                         raise JobCancelled
                     last["pct"] = overall
                     services.job_report_progress(job=job, stage=stage, pct=overall)
 
-            identities = _identities_for(variant, photos_a, photos_b)
-            if job.swap_slots:  # the couple chose who goes where
-                identities.reverse()
+            identities = planning.identities_for(job, variant, photos_a, photos_b)
             out = eng.run(scene_img, scene.slots, identities, progress=progress)
-            services.job_report_progress(job=job, stage="finish", pct=int((i + 1) / len(work) * 95))
+            services.job_report_progress(
+                job=job, stage=planning_stage("finish", i, len(work)), pct=5 + int((i + 1) / len(work) * 90)
+            )
             result_create(
                 job=job,
                 scene=scene,
@@ -140,7 +164,6 @@ def _run(job: Job) -> str:
                 thumb_side=settings.THUMB_MAX_SIDE,
             )
     except JobCancelled:
-        logger.info("Job %s was cancelled while running; its work is thrown away", job.public_id)
         services.job_discard_results(job=job)
         services.job_purge_uploads(job=job)
         return "cancelled"

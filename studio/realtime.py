@@ -20,4 +20,17 @@ def push(public_id, frame: dict) -> None:
     try:
         async_to_sync(layer.group_send)(job_group(public_id), {"type": "job.frame", "frame": frame})
     except Exception:  # Redis down: the page polls the status endpoint instead.
-        logger.warning("Could not push %s frame for job %s", frame.get("type"), public_id, exc_info=True)
+        logger.debug("Could not push %s frame for job %s", frame.get("type"), public_id, exc_info=True)
+
+
+def push_group(group: str, message: dict) -> bool:
+    """Send one message (its "type" names the consumer handler) to every member of ``group``."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # Redis down: pages poll instead
+        logger.debug("Could not push %s to group %s", message.get("type"), group, exc_info=True)
+        return False
+    return True

@@ -1,33 +1,30 @@
-import logging
+"""``manage.py gpu_worker``: the swap worker (see gpu_worker/process.py for the process model)."""
 
-import django_rq
-from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import connections
 
-from gpu_worker.sweeper import Sweeper, sweep_once
-from gpu_worker.tasks import engine as engine_for_jobs
-from studio.queue import QUEUE_NAME
+from gpu_worker.process import DEFAULT_QUEUES, serve, supervise
 
 
 class Command(BaseCommand):
     help = (
-        "Run a swap worker on the django-rq queue 'swap'. Loads the engine once, recovers abandoned "
-        "jobs at start and every few seconds, then processes jobs."
+        "Run a worker: a light supervisor (sweeper of abandoned jobs, queue-position ticker) that keeps one "
+        "job process alive; the job process builds the engine once and runs jobs with rq's SimpleWorker."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--burst", action="store_true", help="Exit when the queue is empty.")
-        parser.add_argument("--name", default=None, help="Worker name (defaults to host+pid).")
+        parser.add_argument("--queues", default=",".join(DEFAULT_QUEUES),
+                            help="Comma-separated rq queues (default: swap; 'check' serves the photo checks).")
+        parser.add_argument("--burst", action="store_true", help="Exit when the queues are empty.")
+        parser.add_argument("--name", default=None, help="Worker name prefix (default: random).")
         parser.add_argument("--no-sweep", action="store_true", help="Do not run the abandoned-job sweeper.")
+        parser.add_argument("--serve", action="store_true",
+                            help="Internal: be the job process itself (started by the supervisor).")
 
     def handle(self, *args, **options):
-        logging.basicConfig(level=logging.INFO)
-        engine = engine_for_jobs()  # once per process; forked work horses inherit it
-        self.stdout.write(f"Engine ready: {type(engine).__name__} (models from {settings.MODELS_DIR} or bundled)")
-        if not options["no_sweep"]:
-            sweep_once()
-            Sweeper().start()
-        connections.close_all()  # never share a DB connection with forked work horses
-        worker = django_rq.get_worker(QUEUE_NAME, name=options["name"])
-        worker.work(burst=options["burst"], with_scheduler=False, logging_level="INFO")
+        queues = tuple(q.strip() for q in options["queues"].split(",") if q.strip())
+        if options["serve"]:
+            code = serve(queues, name=options["name"], burst=options["burst"])
+        else:
+            code = supervise(queues, name=options["name"], burst=options["burst"], sweep=not options["no_sweep"])
+        if code:
+            raise SystemExit(code)
