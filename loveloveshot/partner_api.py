@@ -241,7 +241,7 @@ COMMON_ERRORS = {
     406: problem("The Accept header asks for a format this endpoint cannot produce.",
                  ("not_acceptable", "Could not satisfy the request Accept header.", {})),
     413: problem("A form field is larger than the limit (bytes in `limit`).",
-                 ("payload_too_large", "The form fields of this request are larger than 5.0 MB.",
+                 ("request_too_large", "The form fields of this request are larger than 5.0 MB.",
                   {"limit": 5242880})),
     415: problem("Unsupported request body type.",
                  ("unsupported_media_type", 'Unsupported media type "text/plain" in request.', {})),

@@ -44,7 +44,7 @@ CODES: dict[str, tuple[int, str]] = {
     "idempotency_in_progress": (409, "A request with this idempotency key is still being processed"),
     "job_not_cancellable": (409, "The job can no longer be cancelled"),
     "job_not_retryable": (409, "The job can no longer be retried"),
-    "payload_too_large": (413, "Request too large"),
+    "request_too_large": (413, "Request too large"),
     "unsupported_media_type": (415, "Unsupported media type"),
     "job_quota_exceeded": (429, "Job quota exceeded"),
     "rate_limited": (429, "Too many requests"),
@@ -169,7 +169,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = ProblemException(
-            "payload_too_large",
+            "request_too_large",
             _("The form fields of this request are larger than %(mb)s MB. Send photos as file parts.")
             % {"mb": round(limit / 1024 / 1024, 1)},
             limit=limit,

@@ -255,7 +255,7 @@ def test_schema_and_docs(client):
     # no developer notes from docstrings; every error documented as problem+json, with 429/Retry-After
     assert "JobListApi" not in text and "JobCreateApi" not in text and "HackSoft" not in text
     assert "application/problem+json" in text and "Idempotency-Key" in text
-    assert "job_quota_exceeded" in text and "payload_too_large" in text and "RateLimit-Remaining" in text
+    assert "job_quota_exceeded" in text and "request_too_large" in text and "RateLimit-Remaining" in text
     assert "multipart/form-data" in text and "format: binary" in text
     assert client.get("/api/docs/").status_code == 200
 

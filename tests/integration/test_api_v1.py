@@ -221,7 +221,7 @@ def test_partner_plan_decides_photo_counts(api, partner):
 def test_oversized_field_and_too_many_fields_answer_json(api, settings):
     """Issue 13 item 14: never Django's HTML page for the API."""
     big = api.post(JOBS, {"concept": "x" * (8 * 1024 * 1024)}, format="multipart")
-    body = _assert_problem(big, 413, "payload_too_large")
+    body = _assert_problem(big, 413, "request_too_large")
     assert body["limit"] == settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     many = api.post(JOBS, {f"f{i}": "1" for i in range(2000)}, format="multipart")
     body = _assert_problem(many, 400, "too_many_fields")

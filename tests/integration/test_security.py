@@ -96,4 +96,4 @@ def test_partner_token_quota_answers_429_with_retry_after(django_user_model, set
     response = post()
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
-    assert response.json()["code"] == "rate_limited"
+    assert response.json()["code"] == "job_quota_exceeded"  # problem+json (issue 15)
