@@ -258,15 +258,15 @@ class SceneAdmin(PrivatePreviewMixin, admin.ModelAdmin):
         for scene in queryset:
             try:
                 scene_redetect_slots(scene=scene, engine=get_engine(settings.MODELS_DIR))
-            except ValueError:
-                failed.append(str(scene))
+            except ValueError as exc:
+                failed.append(f"{scene}: {exc}")
             else:
                 done += 1
         log_each(self, request, queryset, "Face slots detected again.")
         self.message_user(request, ngettext("%d scene updated.", "%d scenes updated.", done) % done)
-        if failed:
-            self.message_user(request, _("Not two faces in: %(names)s") % {"names": ", ".join(failed)},
-                              level=messages.WARNING)
+        for line in failed:
+            self.message_user(request, _("Slots unchanged, the picture fails the scene intake: %(why)s")
+                              % {"why": line}, level=messages.WARNING)
 
     @admin.display(description=_("face slots"))
     def slot_preview(self, obj):

@@ -80,10 +80,15 @@ def scene_slots_from_faces(*, boxes: list, hint: str = "") -> list[list[float]]:
 
 @transaction.atomic
 def scene_redetect_slots(*, scene: Scene, engine) -> Scene:
-    """Detect the scene's faces again and fill slots A/B following its hint (admin action)."""
+    """Detect the scene's faces again and fill slots A/B following its hint (admin action). Raises
+    ValueError with the scene intake's sentences when the picture no longer passes it."""
+    from .scene_intake import check_scene
+
     with scene.image.open("rb") as fh:
-        boxes = engine.suggest_slots(decode_image(fh.read()))
-    scene.slot_a, scene.slot_b = scene_slots_from_faces(boxes=boxes, hint=scene.slot_hint)
+        check = check_scene(image=decode_image(fh.read()), engine=engine, hint=scene.slot_hint)
+    if not check.ok:
+        raise ValueError(" ".join(check.errors))
+    scene.slot_a, scene.slot_b = check.slots
     scene.save(update_fields=["slot_a", "slot_b", "updated_at"])
     return scene
 

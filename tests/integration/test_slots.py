@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 
 from accounts.services import consent_record_create
-from gallery.models import Result, Scene
-from gallery.services import scene_slots_from_faces
 from engine import get_engine
 from engine.identity import SFaceEmbedder, cosine
+from gallery.models import Result, Scene
+from gallery.services import scene_slots_from_faces
 from studio import services
 from tests.builders import build_concept, portrait_bytes, run_worker, upload
 
@@ -47,6 +47,22 @@ def test_admin_redetect_follows_the_hint(admin_client):
     scene.refresh_from_db()
     assert scene.slot_a[0] > scene.slot_b[0]  # A is now the right-hand face
     assert abs(scene.slot_a[0] - right[0]) < 0.02
+
+
+@pytest.mark.django_db
+def test_admin_redetect_refuses_a_picture_that_fails_the_scene_intake(admin_client):
+    from gallery.services import scene_create
+
+    concept = build_concept()
+    portrait = cv2.imdecode(np.frombuffer(portrait_bytes("obama.jpg"), np.uint8), cv2.IMREAD_COLOR)
+    scene = scene_create(concept=concept, image=portrait, title="one face", slots=[LEFT_LOW, RIGHT_HIGH])
+    response = admin_client.post(reverse("admin:gallery_scene_changelist"),
+                                 {"action": "redetect_slots", "_selected_action": [scene.pk]}, follow=True,
+                                 HTTP_ACCEPT_LANGUAGE="en")
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "Slots unchanged, the picture fails the scene intake: one face: A scene needs exactly two people" in text
+    scene.refresh_from_db()
+    assert [scene.slot_a, scene.slot_b] == [LEFT_LOW, RIGHT_HIGH]
 
 
 def _face_identity(img, box_slot, engine, embedder):
