@@ -1,6 +1,7 @@
 """Writes for partner integrations: webhook endpoints, deliveries (on the rq queue ``webhooks``,
 never in a request or inside the swap job)."""
 
+import ipaddress
 import json
 import logging
 import secrets
@@ -40,15 +41,24 @@ def _new_secret() -> str:
 # --- endpoints ------------------------------------------------------------------------------------
 
 
+def _internal_ip(host: str) -> bool:
+    """An IP literal on our own networks (loopback, private, link-local): not a partner's server."""
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host == "localhost"
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
+
+
 def webhook_url_validate(url: str) -> None:
     """HTTPS only; plain http only to the loopback host when WEBHOOK_ALLOW_HTTP_LOOPBACK (DEBUG/tests)."""
     parts = urlsplit(url or "")
     allow_loopback = getattr(settings, "WEBHOOK_ALLOW_HTTP_LOOPBACK", settings.DEBUG)
-    if parts.scheme == "https" and parts.hostname:
+    if parts.scheme == "https" and parts.hostname and (allow_loopback or not _internal_ip(parts.hostname)):
         return
     if parts.scheme == "http" and allow_loopback and parts.hostname in ("127.0.0.1", "localhost", "::1"):
         return
-    raise ValidationError({"url": [_("The webhook URL must start with https://.")]})
+    raise ValidationError({"url": [_("The webhook URL must start with https:// and name a public host.")]})
 
 
 def webhook_endpoint_set(*, user: User, url: str, base_url: str) -> tuple[WebhookEndpoint, bool]:

@@ -209,6 +209,8 @@ def test_https_required_and_endpoint_lifecycle(api, settings):
     assert "https://" in response.json()["errors"]["url"][0]
     settings.WEBHOOK_ALLOW_HTTP_LOOPBACK = False  # production: not even the loopback over plain http
     assert api.post(HOOKS, {"url": "http://127.0.0.1:9/hook"}, format="json").status_code == 400
+    for internal in ("https://127.0.0.1/hook", "https://10.0.0.5/hook", "https://[::1]/hook", "https://localhost/x"):
+        assert api.post(HOOKS, {"url": internal}, format="json").status_code == 400, internal
     assert api.get(HOOKS).status_code == 404
 
     created = api.post(HOOKS, {"url": "https://partner.example/hook"}, format="json")
