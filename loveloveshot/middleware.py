@@ -109,9 +109,13 @@ class SecurityHeadersMiddleware:
         from django.conf import settings
 
         response = self.get_response(request)
-        response.setdefault(
-            "Content-Security-Policy", getattr(settings, "CONTENT_SECURITY_POLICY", CONTENT_SECURITY_POLICY)
-        )
+        policy = getattr(settings, "CONTENT_SECURITY_POLICY", CONTENT_SECURITY_POLICY)
+        # Social login buttons POST to allauth, which redirects to the provider: form-action must name
+        # the configured providers' authorize origins (settings/social.py), or the browser stops there.
+        social = getattr(settings, "SOCIAL_FORM_ACTION_ORIGINS", ())
+        if social:
+            policy = policy.replace("form-action 'self'", "form-action 'self' " + " ".join(social), 1)
+        response.setdefault("Content-Security-Policy", policy)
         user = getattr(request, "user", None)
         if (user is not None and user.is_authenticated) or getattr(response, "private_no_store", False):
             response["Cache-Control"] = "no-store"

@@ -9,6 +9,7 @@ from .. import limits as _limits
 from .mailurl import parse_email_url
 from .social import (  # noqa: F401 - settings
     SOCIAL_APPS,
+    SOCIAL_FORM_ACTION_ORIGINS,
     SOCIALACCOUNT_AUTO_SIGNUP,
     SOCIALACCOUNT_EMAIL_AUTHENTICATION,
     SOCIALACCOUNT_FORMS,

@@ -35,6 +35,25 @@ def social_providers() -> dict:
     return providers
 
 
+# Where each provider's login page lives: the CSP's form-action must allow the redirect there
+# (loveloveshot.middleware.SecurityHeadersMiddleware).
+AUTHORIZE_ORIGINS = {
+    "kakao": "https://kauth.kakao.com",
+    "naver": "https://nid.naver.com",
+    "google": "https://accounts.google.com",
+}
+
+
+def form_action_origins(providers: dict) -> list[str]:
+    from urllib.parse import urlsplit
+
+    origins = [AUTHORIZE_ORIGINS[name] for name in AUTHORIZE_ORIGINS if providers.get(name, {}).get("APPS")]
+    for app in providers.get("openid_connect", {}).get("APPS", []):
+        url = urlsplit(app["settings"]["server_url"])
+        origins.append(f"{url.scheme}://{url.netloc}")
+    return origins
+
+
 SOCIAL_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.kakao",
@@ -43,6 +62,7 @@ SOCIAL_APPS = [
     "allauth.socialaccount.providers.openid_connect",
 ]
 SOCIALACCOUNT_PROVIDERS = social_providers()
+SOCIAL_FORM_ACTION_ORIGINS = form_action_origins(SOCIALACCOUNT_PROVIDERS)
 SOCIALACCOUNT_AUTO_SIGNUP = False  # always the sign-up form: age 14+ and the terms
 SOCIALACCOUNT_FORMS = {"signup": "accounts.forms.SocialSignupForm"}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never attach a social login to an existing account by email

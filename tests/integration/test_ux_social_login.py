@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from loveloveshot.settings.social import social_providers
+from loveloveshot.settings.social import form_action_origins, social_providers
 from tests.oidc_stub import OidcStub
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +37,12 @@ def test_providers_come_from_the_environment_and_are_hidden_without_it(no_social
     assert providers["kakao"]["APPS"][0]["client_id"] == "kakao-rest-key"
     assert providers["naver"]["APPS"] == [] and providers["google"]["APPS"] == []
     settings.SOCIALACCOUNT_PROVIDERS = providers
-    page = Client().get(reverse("account_login")).content.decode()
+    settings.SOCIAL_FORM_ACTION_ORIGINS = form_action_origins(providers)
+    response = Client().get(reverse("account_login"))
+    page = response.content.decode()
     assert 'data-testid="social-kakao"' in page
+    # the button's POST is redirected to Kakao: the CSP's form-action allows exactly that origin
+    assert "form-action 'self' https://kauth.kakao.com;" in response["Content-Security-Policy"]
     assert 'data-testid="social-naver"' not in page and 'data-testid="social-google"' not in page
 
 
