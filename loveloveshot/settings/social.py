@@ -37,17 +37,18 @@ def social_providers() -> dict:
 
 # Where each provider's login page lives: the CSP's form-action must allow the redirect there
 # (loveloveshot.middleware.SecurityHeadersMiddleware).
+# Chromium checks form-action on every redirect of the chain, so the provider's login host too.
 AUTHORIZE_ORIGINS = {
-    "kakao": "https://kauth.kakao.com",
-    "naver": "https://nid.naver.com",
-    "google": "https://accounts.google.com",
+    "kakao": ["https://kauth.kakao.com", "https://accounts.kakao.com"],
+    "naver": ["https://nid.naver.com"],
+    "google": ["https://accounts.google.com"],
 }
 
 
 def form_action_origins(providers: dict) -> list[str]:
     from urllib.parse import urlsplit
 
-    origins = [AUTHORIZE_ORIGINS[name] for name in AUTHORIZE_ORIGINS if providers.get(name, {}).get("APPS")]
+    origins = [o for name, hosts in AUTHORIZE_ORIGINS.items() if providers.get(name, {}).get("APPS") for o in hosts]
     for app in providers.get("openid_connect", {}).get("APPS", []):
         url = urlsplit(app["settings"]["server_url"])
         origins.append(f"{url.scheme}://{url.netloc}")
