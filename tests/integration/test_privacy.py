@@ -172,9 +172,12 @@ def test_cancel_while_running_throws_the_work_away(user, _private_media):
     services.job_start(job=job)
     services.job_cancel(job=job)  # the owner cancels while the worker renders
     assert upload_files(_private_media) == set()
-    # the worker finishes its scene and reports done: nothing of it is kept
-    result_create(job=job, scene=concept.scenes.get(), variant=0, image=np.full((300, 400, 3), 90, np.uint8),
-                  max_side=1600, thumb_side=480)
+    # the worker finishes its scene: it is not stored (the job is no longer its own), and "done" is ignored
+    from gallery.services import ResultJobGone
+
+    with pytest.raises(ResultJobGone):
+        result_create(job=job, scene=concept.scenes.get(), variant=0,
+                      image=np.full((300, 400, 3), 90, np.uint8), max_side=1600, thumb_side=480)
     services.job_finish(job=job)
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED
