@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "gallery",
     "studio",
     "gpu_worker",
+    "partners",  # webhooks of the partner API (partners/)
 ]
 
 MIDDLEWARE = [
@@ -215,6 +216,8 @@ RQ_QUEUES = {
     "swap": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 900},
     # Photo checks (gpu_worker.checks): light, never behind swaps; `manage.py rqworker check`-style worker.
     "check": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 120},
+    # Partner webhooks (partners.tasks): `manage.py rqworker webhooks --with-scheduler` (retries need the scheduler).
+    "webhooks": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
 }
 RQ_SHOW_ADMIN_LINK = True
 # Counters shared by every web process (login throttles, allauth's rate limits) live in Redis.
@@ -232,6 +235,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every API error is RFC 9457 problem+json (loveloveshot/problems.py); quota errors are 429.
+    "EXCEPTION_HANDLER": "loveloveshot.problems.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LoveLoveShot partner API",
@@ -263,6 +268,7 @@ UPLOAD_MAX_BYTES = int(env("LLS_UPLOAD_MAX_BYTES", str(15 * 1024 * 1024)))
 UPLOAD_MAX_PIXELS = int(env("LLS_UPLOAD_MAX_PIXELS", str(40_000_000)))
 UPLOAD_MIN_SIDE = 128
 UPLOAD_MIN_EYE_DISTANCE = float(env("LLS_UPLOAD_MIN_EYE_DISTANCE", "80"))  # px between the eyes
+SCENE_MIN_EYE_DISTANCE = float(env("LLS_SCENE_MIN_EYE_DISTANCE", "60"))  # scene intake (gallery/scene_intake.py)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # the non-file fields of one request
 # Request bodies and uploads over 1 MiB spool to a temporary file instead of memory: a burst of uploads
 # waiting for the web process then costs disk, not RAM (issue 13 item 17; see BENCHMARKS.md, burst).
@@ -294,7 +300,6 @@ RESULT_MAX_SIDE = 1600
 THUMB_MAX_SIDE = 480
 MODELS_DIR = env("LLS_MODELS_DIR", str(BASE_DIR / "models"))
 ENGINE = env("LLS_ENGINE", "auto")  # classical | neural | auto (neural when engine/models.toml verifies)
-DEMO_FACES_DIR = env("LLS_DEMO_FACES_DIR", str(BASE_DIR.parent / "shared" / "testdata" / "faces"))
 
 # Email: EMAIL_URL (loveloveshot/settings/mailurl.py: smtp://, smtps://, console:, file:, locmem:).
 # Without it mail is printed to the console (local); production.py requires an SMTP URL.
