@@ -165,3 +165,40 @@ class ReleaseMemoryMiddleware:
         if large and _malloc_trim is not None:
             response._resource_closers.append(lambda: _malloc_trim(0))  # once the body is sent and freed
         return response
+
+
+class RequestSizeLimitASGI:
+    """The same 413 one step earlier, around Django's ASGI handler (loveloveshot/asgi.py): a request
+    whose Content-Length is over the limit is answered without ever calling ``receive``, so Django does
+    not copy the body into its own buffer nor parse it. (daphne itself has received the body by then;
+    nginx, in production, refuses it at the edge before reading it.)"""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            from django.conf import settings
+
+            limit = settings.UPLOAD_MAX_REQUEST_BYTES
+            length = dict(scope.get("headers") or []).get(b"content-length", b"")
+            if length.isdigit() and int(length) > limit:
+                await self._refuse(scope, send, limit)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _refuse(scope, send, limit: int) -> None:
+        import io
+
+        from asgiref.sync import sync_to_async
+        from django.core.handlers.asgi import ASGIRequest
+
+        def build():
+            request = ASGIRequest(scope, io.BytesIO())
+            return RequestSizeLimitMiddleware.too_large(request, limit)
+
+        response = await sync_to_async(build, thread_sensitive=False)()
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": response.content})

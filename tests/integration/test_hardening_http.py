@@ -129,3 +129,31 @@ def test_after_an_upload_the_web_process_hands_freed_memory_back(logged_client, 
     )
     assert calls == [0]
     assert settings.FILE_UPLOAD_MAX_MEMORY_SIZE <= 1024 * 1024
+
+
+def test_the_asgi_app_answers_413_without_ever_receiving_the_body():
+    """Under daphne, the 413 comes before Django's handler copies the body: ``receive`` is never called."""
+    import asyncio
+
+    from loveloveshot.asgi import application
+
+    sent = []
+
+    async def receive():
+        raise AssertionError("the body was read")
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/studio/new/", "raw_path": b"/studio/new/", "root_path": "", "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1"), (b"content-length", str(SIXTY_MB).encode()),
+                    (b"content-type", b"multipart/form-data; boundary=xyz"), (b"accept-language", b"en")],
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+    }
+    asyncio.run(application(scope, receive, send))
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 413
+    assert b"too large to send at once" in sent[1]["body"]
+    headers = dict(sent[0]["headers"])
+    assert headers[b"Content-Type"].startswith(b"text/html")
