@@ -83,8 +83,16 @@ def test_share_report_remove_plans_and_home(stack, browser, django_user_model, s
         assert abs(left_gap - right_gap) <= 2, "the row is centred, no empty column"
     _shot(page, f"ux-home-{width}")
 
-    # result page: natural date, share sheet with the file, share link, report
+    # the album: finished photos at a real size (not ~190 px thumbnails on a desktop)
     _login(page, stack.url, owner.email)
+    page.goto(stack.url + "/album/")
+    tile = page.locator(".photo-tile img").first
+    page.wait_for_function("() => { const i = document.querySelector('.photo-tile img');"
+                           " return i.complete && i.naturalWidth > 0; }")
+    assert tile.bounding_box()["width"] >= (320 if width == "1280" else 330)
+    _shot(page, f"ux-album-{width}")
+
+    # result page: natural date, share sheet with the file, share link, report
     page.goto(stack.url + f"/album/{result.public_id}/")
     when = page.locator(".film-frame time").inner_text()
     assert re.fullmatch(r"\d{4}년 \d{1,2}월 \d{1,2}일 (오전|오후) \d{1,2}:\d\d", when), when
