@@ -47,6 +47,7 @@ NOISE = re.compile(
     r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     r"|[IW]\d{4} [\d:. ]+\d+ [\w./-]+\.cc:\d+\] .*"
     r"|Matplotlib is building the font cache; this may take a moment\."
+    r"|HTTP/2 support not enabled \(install the http2 and tls Twisted extras\)"
     r"|generated new fontManager)\s*$"
 )
 
