@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import connection
 
 from engine import EngineError, decode_image, get_engine
 from engine.gate import check_photo, same_person_check
@@ -82,8 +81,6 @@ def check_job(job_public_id: str) -> str:
         return job.status
     except Job.DoesNotExist:
         return "skipped"
-    finally:
-        connection.close()
 
 
 def _same_person(job: Job, engine, faces: dict) -> None:

@@ -210,6 +210,7 @@ def job_checks_complete(*, job: Job) -> Job:
             first = rejected[0]
             detail = "; ".join(f"{p.person}{p.index} {p.name}: {p.reject_code}" for p in rejected)
             job_fail(job=job, code=first.reject_code or "no_face", detail=f"photo check: {detail}")
+            job_purge_uploads(job=job)  # a retry cannot fix a photo: nothing is kept
         return job
     now = timezone.now()
     claimed = Job.objects.filter(pk=job.pk, status=Job.Status.CHECKING).update(

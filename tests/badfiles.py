@@ -1,8 +1,9 @@
 """A corpus of malformed, hostile and awkward upload files, built from the test portraits.
 
 Each entry: (name, filename to upload as, bytes, expectation) where expectation is "ok" (a real
-photo with a face: must be accepted and stored as a clean JPEG) or "reject" (a clear 400-class
-answer naming the file)."""
+photo with a face: must be accepted and stored as a clean JPEG), "reject" (a clear 400-class
+answer naming the file) or "check" (a real photo that is stored, then refused by the photo check on
+the worker side: no usable face)."""
 
 import io
 import struct
@@ -91,8 +92,8 @@ def corpus() -> list[tuple[str, str, bytes, str]]:
         ("text", "notes.jpg", "사진이 아니에요".encode() * 100, "reject"),
         ("tiny-1x1", "dot.png", _pil(Image.new("RGB", (1, 1)), "PNG"), "reject"),
         ("zero-size-face-20px", "small.jpg", _pil(face.resize((20, 24)), "JPEG"), "reject"),
-        ("small-face-far-away", "far.jpg", _pil(_far_away(face), "JPEG"), "reject"),
-        ("no-face-wall", "wall.jpg", _pil(Image.new("RGB", (640, 480), (200, 190, 180)), "JPEG"), "reject"),
+        ("small-face-far-away", "far.jpg", _pil(_far_away(face), "JPEG"), "check"),
+        ("no-face-wall", "wall.jpg", _pil(Image.new("RGB", (640, 480), (200, 190, 180)), "JPEG"), "check"),
         # real photos in awkward shapes: must be accepted
         ("png-named-jpg", "really-png.jpg", png, "ok"),
         ("jpeg-named-png", "really-jpeg.png", jpeg, "ok"),

@@ -13,7 +13,7 @@ from gallery.models import Result
 from gallery.services import result_create
 from studio import services
 from studio.models import Job
-from tests.builders import build_concept, upload
+from tests.builders import build_concept, run_checks, upload
 
 
 @pytest.fixture
@@ -30,10 +30,13 @@ def staff_client(client, staff):
 
 def _job(user, concept) -> Job:
     consent = consent_record_create(user=user, partner_confirmed=True, ip_address="10.0.0.1")
-    return services.job_create(
+    job = services.job_create(
         user=user, concept=concept, photos_a=[upload("obama.jpg")], photos_b=[upload("grace_hopper.jpg")],
         consent=consent,
     )
+    run_checks()  # the photo checks (queue "check") put it in line for the swap
+    job.refresh_from_db()
+    return job
 
 
 def _failed_job(user, concept) -> Job:

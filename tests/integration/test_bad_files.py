@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from engine import decode_image, get_engine
 from studio.models import Job, JobPhoto
 from tests.badfiles import corpus
-from tests.builders import build_concept, upload
+from tests.builders import build_concept, run_checks, upload
 
 CORPUS = corpus()
 IDS = [c[0] for c in CORPUS]
@@ -53,26 +53,33 @@ def _sentences(value) -> list[str]:
 
 def test_corpus_is_big_enough():
     assert len(CORPUS) >= 40
-    assert {c[3] for c in CORPUS} == {"ok", "reject"}
+    assert {c[3] for c in CORPUS} == {"ok", "reject", "check"}
 
 
 @pytest.mark.parametrize(("name", "filename", "data", "expect"), CORPUS, ids=IDS)
-def test_web_form(name, filename, data, expect, client, user, concept, _private_media):
+def test_web_form(name, filename, data, expect, client, user, concept, _private_media,
+                  django_capture_on_commit_callbacks):
     client.force_login(user)
-    response = client.post(
-        reverse("studio:job-new"),
-        {
-            "concept": concept.slug,
-            "photos_a": SimpleUploadedFile(filename, data, content_type="image/jpeg"),
-            "photos_b": upload("biden.jpg"),
-            "consent": "on",
-            "partner_consent": "on",
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the photo check is enqueued on commit
+        response = client.post(
+            reverse("studio:job-new"),
+            {
+                "concept": concept.slug,
+                "photos_a": SimpleUploadedFile(filename, data, content_type="image/jpeg"),
+                "photos_b": upload("biden.jpg"),
+                "consent": "on",
+                "partner_consent": "on",
+            },
+        )
     assert response.status_code < 500
     if expect == "ok":
         assert response.status_code == 302, response.content.decode()[:3000]
         _check_stored(Job.objects.get(user=user))
+    elif expect == "check":  # stored, then refused by the photo check: the job page asks for another
+        assert response.status_code == 302, response.content.decode()[:3000]
+        run_checks()
+        photo = Job.objects.get(user=user).photos.get(person="a")
+        assert photo.verdict == "rejected" and photo.reject_code in ("no_face", "face_too_small")
     else:
         assert response.status_code == 400
         page = response.content.decode()
@@ -82,25 +89,33 @@ def test_web_form(name, filename, data, expect, client, user, concept, _private_
 
 
 @pytest.mark.parametrize(("name", "filename", "data", "expect"), CORPUS, ids=IDS)
-def test_partner_api(name, filename, data, expect, django_user_model, concept, _private_media):
+def test_partner_api(name, filename, data, expect, django_user_model, concept, _private_media,
+                     django_capture_on_commit_callbacks):
     partner = django_user_model.objects.create_user(email="partner@example.com", password="x-Partner-2026",
                                                     is_partner=True)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=partner).key}")
-    response = api.post(
-        "/api/v1/jobs/",
-        {
-            "concept": concept.slug,
-            "photos_a": [SimpleUploadedFile(filename, data, content_type="image/jpeg")],
-            "photos_b": [upload("biden.jpg")],
-            "consent": "true",
-        },
-        format="multipart",
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the photo check is enqueued on commit
+        response = api.post(
+            "/api/v1/jobs/",
+            {
+                "concept": concept.slug,
+                "photos_a": [SimpleUploadedFile(filename, data, content_type="image/jpeg")],
+                "photos_b": [upload("biden.jpg")],
+                "consent": "true",
+            },
+            format="multipart",
+        )
     assert response.status_code < 500
     if expect == "ok":
         assert response.status_code == 201, response.content.decode()[:2000]
         _check_stored(Job.objects.get(user=partner))
+    elif expect == "check":  # accepted, then the job fails with the photo check's reason
+        assert response.status_code == 201, response.content.decode()[:2000]
+        run_checks()
+        job = Job.objects.get(user=partner)
+        assert job.status == Job.Status.FAILED and job.error_code in ("no_face", "face_too_small")
+        assert _files_under(_private_media) == []
     else:
         assert response.status_code == 400
         errors = response.json()["errors"]

@@ -1,6 +1,6 @@
 """Daphne runs each request's sync view in its own thread: several couples uploading at the same
-moment must not share the (thread-unsafe) OpenCV/MediaPipe engine at once — that crashed the web
-process with SIGSEGV before studio.uploads.ENGINE_LOCK."""
+moment all get their photos checked and stored. The request's checks are Pillow only (the face models
+run on the worker side since issue 14), so nothing is shared between the threads."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,5 +13,5 @@ NAMES = ["obama.jpg", "biden.jpg", "grace_hopper.jpg", "obama2.jpg", "obama3.jpg
 def test_parallel_upload_checks_all_succeed():
     with ThreadPoolExecutor(max_workers=6) as pool:
         checked = list(pool.map(lambda name: photo_check(upload(name)), NAMES))
-    assert [c.faces >= 1 for c in checked] == [True] * len(NAMES)
-    assert all(c.jpeg[:2] == b"\xff\xd8" for c in checked)
+    assert [c.name for c in checked] == NAMES
+    assert all(c.jpeg[:2] == b"\xff\xd8" and min(c.width, c.height) >= 128 for c in checked)

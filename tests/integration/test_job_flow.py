@@ -13,20 +13,28 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.services import consent_record_create
-from gallery.models import Result
 from engine import get_engine
 from engine.identity import SFaceEmbedder, cosine
+from gallery.models import Result
 from studio import services
 from studio.consumers import JobConsumer
 from studio.models import Job, JobPhoto
 from studio.selectors import job_state
-from tests.builders import build_concept, portrait_bytes, run_worker, upload
+from tests.builders import build_concept, portrait_bytes, run_checks, run_worker, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def consent_for(user):
     return consent_record_create(user=user, partner_confirmed=True, ip_address="127.0.0.1")
+
+
+def checked(*jobs):
+    """The photo checks run on the worker side (queue "check"): run them, the jobs are then queued."""
+    run_checks()
+    for job in jobs:
+        job.refresh_from_db()
+    return jobs[0] if len(jobs) == 1 else jobs
 
 
 def stored_files(settings) -> list[str]:
@@ -53,19 +61,21 @@ def test_bad_uploads_are_refused_with_per_file_messages_and_nothing_stored(user,
     assert django_rq.get_queue("swap").count == 0
 
 
-def test_photo_without_a_face_is_refused(user):
+def test_photo_without_a_face_is_refused_by_the_photo_check(user):
     concept = build_concept()
     blank = np.full((600, 600, 3), 200, np.uint8)
     ok, buf = cv2.imencode(".png", blank)
-    with pytest.raises(ValidationError) as exc:
-        services.job_create(
-            user=user,
-            concept=concept,
-            photos_a=[upload("obama.jpg")],
-            photos_b=[SimpleUploadedFile("wall.png", buf.tobytes(), content_type="image/png")],
-            consent=consent_for(user),
-        )
-    assert "wall.png" in exc.value.message_dict["photos_b"][0]
+    job = services.job_create(
+        user=user,
+        concept=concept,
+        photos_a=[upload("obama.jpg")],
+        photos_b=[SimpleUploadedFile("wall.png", buf.tobytes(), content_type="image/png")],
+        consent=consent_for(user),
+    )
+    checked(job)
+    photo = job.photos.get(person="b")
+    assert (photo.name, photo.verdict, photo.reject_code) == ("wall.png", "rejected", "no_face")
+    assert job.status == Job.Status.CHECKING and django_rq.get_queue("swap").count == 0
 
 
 def test_standard_plan_needs_exactly_one_photo_each_and_consent(user):
@@ -91,6 +101,7 @@ def test_queue_positions_follow_submission_order(user, other_user):
         user=other_user, concept=concept, photos_a=[upload("grace_hopper.jpg")], photos_b=[upload("astronaut.png")],
         consent=consent_for(other_user),
     )
+    checked(first, second)
     queue = django_rq.get_queue("swap")
     assert queue.get_job_ids() == [first.rq_job_id, second.rq_job_id]
     assert job_state(job=first)["position"] == 1
@@ -104,6 +115,7 @@ def test_job_runs_on_worker_and_pushes_frames_to_the_owner_socket(user, settings
         consent=consent_for(user),
     )
     assert len(stored_files(settings)) == 2  # stored privately until the job ends
+    checked(job)
 
     async def scenario():
         comm = WebsocketCommunicator(JobConsumer.as_asgi(), f"/ws/jobs/{job.public_id}/")
@@ -186,6 +198,7 @@ def test_failed_job_tells_why_and_can_be_retried(user, settings):
         user=user, concept=concept, photos_a=[upload("obama.jpg")], photos_b=[upload("biden.jpg")],
         consent=consent_for(user),
     )
+    checked(job)
     # the stored upload disappears before the worker runs (e.g. storage lost a file)
     broken = job.photos.get(person="a")
     broken.file.storage.save(broken.file.name + ".bak", broken.file)
@@ -217,7 +230,7 @@ def test_retries_are_bounded(user, settings):
         user=user, concept=concept, photos_a=[upload("obama.jpg")], photos_b=[upload("biden.jpg")],
         consent=consent_for(user),
     )
-    services.job_start(job=job)
+    services.job_start(job=checked(job))
     services.job_fail(job=job, code="internal", detail="test")
     job.refresh_from_db()
     assert job.can_retry is False

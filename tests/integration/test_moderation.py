@@ -15,7 +15,7 @@ from gallery.models import Report, Result
 from gallery.services import result_create
 from studio import services
 from studio.models import Job
-from tests.builders import build_concept, upload
+from tests.builders import build_concept, run_checks, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,10 +34,13 @@ def staff_client(client, staff):
 
 def _job(user, concept) -> Job:
     consent = consent_record_create(user=user, partner_confirmed=True, ip_address="10.0.0.9")
-    return services.job_create(
+    job = services.job_create(
         user=user, concept=concept, photos_a=[upload("obama.jpg")], photos_b=[upload("grace_hopper.jpg")],
         consent=consent,
     )
+    run_checks()  # the photo checks (queue "check") put it in line for the swap
+    job.refresh_from_db()
+    return job
 
 
 @pytest.fixture

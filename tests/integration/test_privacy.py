@@ -21,7 +21,7 @@ from gallery.services import report_create, result_create
 from studio import realtime, services
 from studio.models import Job, JobPhoto
 from studio.screening import ScreeningResult
-from tests.builders import build_concept, run_worker, upload
+from tests.builders import build_concept, run_checks, run_worker, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,9 +33,13 @@ def consent_for(user, ip="203.0.113.7"):
 
 
 def new_job(user, concept, a="obama.jpg", b="grace_hopper.jpg") -> Job:
-    return services.job_create(
+    """A job whose photos passed the photo check (queue "check"): queued for the swap."""
+    job = services.job_create(
         user=user, concept=concept, photos_a=[upload(a)], photos_b=[upload(b)], consent=consent_for(user)
     )
+    run_checks()
+    job.refresh_from_db()
+    return job
 
 
 def storage_files(root) -> set[str]:
@@ -314,14 +318,14 @@ def refuse_everything(image) -> ScreeningResult:
 
 
 def test_screening_hook_can_refuse_an_upload(user, settings, _private_media):
+    """The screener runs in the photo check (worker side), on the photo exactly as stored; a refused
+    photo never reaches the swap and is shown as needing another photo."""
     concept = build_concept()
     settings.UPLOAD_SCREENER = "tests.integration.test_privacy.refuse_everything"
-    with pytest.raises(ValidationError) as exc:
-        new_job(user, concept)
-    errors = exc.value.message_dict
-    assert "Refused by the test screener." in errors["photos_a"][0] and "obama.jpg" in errors["photos_a"][0]
-    assert "photos_b" in errors
-    assert not Job.objects.exists() and upload_files(_private_media) == set()
+    job = new_job(user, concept)
+    assert job.status == Job.Status.CHECKING
+    assert sorted(job.photos.values_list("name", "verdict", "reject_code")) == [
+        ("grace_hopper.jpg", "rejected", "screened"), ("obama.jpg", "rejected", "screened")]
     assert django_rq.get_queue("swap").count == 0
     settings.UPLOAD_SCREENER = "studio.screening.allow_all"
     assert new_job(user, concept).status == Job.Status.QUEUED
