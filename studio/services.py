@@ -542,5 +542,6 @@ def jobs_recover(*, now=None) -> dict[str, int]:
     try:
         counts["rechecked"] = jobs_recheck_orphans(now=now)
     except RedisError:
-        logger.warning("Redis unavailable; photo checks not re-enqueued", exc_info=True)
+        # the worker logs the outage once ("redis unavailable, retrying"); the next sweep tries again
+        logger.debug("Redis unavailable; photo checks not re-enqueued", exc_info=True)
     return counts
