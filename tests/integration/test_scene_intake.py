@@ -40,6 +40,15 @@ def _turned(lm: Landmarks, degrees: float) -> Landmarks:
     return Landmarks(p.astype(np.float32))
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages below are asserted in English (the site's default language is Korean)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture(scope="module")
 def engine():
     return get_engine(diagnostics=False)
@@ -80,6 +89,11 @@ def test_a_one_person_portrait_is_refused(engine):
     check = check_scene(image=decode_image(portrait_bytes("obama.jpg")), engine=engine, min_eye=60)
     assert not check.ok and check.slots == []
     assert "exactly two people; 1 faces" in " ".join(check.errors)
+    from django.utils import translation
+
+    with translation.override("ko"):
+        check = check_scene(image=decode_image(portrait_bytes("obama.jpg")), engine=engine, min_eye=60)
+    assert "장면에는 정확히 두 사람이 있어야 해요" in check.errors[0]
 
 
 def test_tiny_faces_are_refused_with_the_measured_distance(engine):
