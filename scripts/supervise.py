@@ -3,11 +3,12 @@
 1. Redis: uses the one answering on REDIS_PORT, or starts a private redis-server (data in var/redis,
    appendonly) and stops it again on the way out.
 2. migrate + seed_demo (demo accounts and the in-repo demo scenes).
-3. Starts the workers (WORKERS below) and the web server (daphne on 127.0.0.1:PORT), prints the URL
+3. Starts the workers (worker_commands() below) and the web server (daphne on 127.0.0.1:PORT), prints the URL
    and the demo login once the home page answers, and restarts any of them that exits, with backoff
    (1, 2, 4 ... 30 s; back to 1 s after a run of a minute or more).
-4. Ctrl-C / SIGTERM: stops the web server and the workers (SIGTERM, then SIGKILL of their whole process
-   group after STOP_GRACE seconds), then the redis-server it started. Nothing it started is left running.
+4. Ctrl-C / SIGTERM (also SIGTERM to `make` alone, through PR_SET_PDEATHSIG): stops the web server and
+   the workers (SIGTERM, then SIGKILL of their whole process group after STOP_GRACE seconds), then the
+   redis-server it started. Nothing it started is left running.
 
 Logs in var/log/: one per worker (worker.log, check-worker.log, webhooks-worker.log), web.log (also on
 this terminal, where the local settings print mail), access.log, redis.log, seed.log. Known native noise
@@ -248,6 +249,19 @@ BANNER = """
 """
 
 
+def die_with_parent() -> None:
+    """SIGTERM when our parent (make's shell) dies, e.g. `kill <make pid>`: then we stop everything too."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux/glibc: Ctrl-C and SIGTERM still work
+        return
+    if os.getppid() != parent:  # it died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def main() -> int:
     LOG.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
@@ -258,6 +272,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
+    die_with_parent()
 
     if not port_free(PORT):
         say(f"Port {PORT} is in use: run with PORT=<free port> (and REDIS_PORT if 6379 is taken too).")
