@@ -322,10 +322,21 @@ def test_location_header_and_photo_verdicts(api):
     location = response["Location"]
     assert location.endswith(f"/api/v1/jobs/{response.json()['id']}/")
     assert [p["verdict"] for p in response.json()["photos"]] == ["pending", "pending"]
+    # the check worker records verdicts one photo at a time; the API shows them as they come
+    from studio.services import job_photo_verdict_set
+
+    job = Job.objects.get(public_id=response.json()["id"])
+    job_photo_verdict_set(photo=job.photos.get(person="a"), code=None)
+    job_photo_verdict_set(photo=job.photos.get(person="b"), code="no_face")
+    state = api.get(location, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert state["status"] == "checking"
+    photos = {p["person"]: p for p in state["photos"]}
+    assert photos["a"]["verdict"] == "ok" and photos["a"]["code"] is None and photos["a"]["reason"] is None
+    assert photos["b"]["verdict"] == "rejected" and photos["b"]["code"] == "no_face"
+    assert photos["b"]["name"] == "wall.jpg" and "face" in photos["b"]["reason"]
+
+    # the real check on the real photos: the faceless one fails the (API) job with its reason
+    job.photos.update(verdict="pending", reject_code="")
     run_checks()
     state = api.get(location).json()
-    photos = {p["person"]: p for p in state["photos"]}
-    assert photos["a"]["verdict"] == "ok" and photos["a"]["code"] is None
-    assert photos["b"]["verdict"] == "rejected" and photos["b"]["code"] and photos["b"]["reason"]
-    assert photos["b"]["name"] == "wall.jpg" and photos["b"]["code"] == "no_face"
-    assert state["status"] == "failed" and state["code"] == photos["b"]["code"]
+    assert state["status"] == "failed" and state["code"] == "no_face" and state["reason"]

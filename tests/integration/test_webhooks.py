@@ -247,6 +247,29 @@ def test_admin_registers_an_endpoint_and_shows_the_log(client, partner, django_u
     assert endpoint.secret != old and endpoint.previous_secret == old
 
 
+@pytest.mark.django_db(transaction=True)
+def test_failed_event_names_the_rejected_photo(api):
+    """The job.failed payload is taken before the uploads are deleted: it carries each photo's verdict."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.builders import run_checks
+    from tests.integration.test_api_v1 import _faceless_jpeg
+
+    assert api.post(HOOKS, {"url": "https://partner.example/hook"}, format="json").status_code == 201
+    concept = build_concept()
+    wall = SimpleUploadedFile("wall.jpg", _faceless_jpeg(), content_type="image/jpeg")
+    created = api.post("/api/v1/jobs/", {"concept": concept.slug, "photos_a": [upload("obama.jpg")],
+                                         "photos_b": [wall], "consent": "true"}, format="multipart")
+    assert created.status_code == 201
+    run_checks()
+    failed = json.loads(WebhookDelivery.objects.get(event="job.failed").payload)
+    job = failed["data"]["job"]
+    assert job["status"] == "failed" and job["code"] == "no_face" and job["reason"]
+    verdicts = {(p["person"], p["name"], p["verdict"], p["code"]) for p in job["photos"]}
+    assert verdicts == {("a", "obama.jpg", "ok", None), ("b", "wall.jpg", "rejected", "no_face")}
+    assert api.get(f"/api/v1/jobs/{job['id']}/").json()["photos"] == []  # uploads deleted since
+
+
 def test_signature_scheme():
     body = b'{"id":"x"}'
     header = signing.sign(body, ["s1"], timestamp=1_700_000_000)
