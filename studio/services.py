@@ -225,9 +225,9 @@ def job_checks_complete(*, job: Job) -> Job:
     except RedisError:
         logger.warning("Redis unavailable: job %s will be enqueued by the sweeper", job.public_id)
         return job
-    realtime.push(
-        job.public_id, {"type": "status", "status": Job.Status.QUEUED, "position": queue.position_of(job=job)}
-    )
+    # An idle worker may have taken the job already (not in the list any more): it is first in line.
+    position = queue.position_of(job=job) or 1
+    realtime.push(job.public_id, {"type": "status", "status": Job.Status.QUEUED, "position": position})
     queue.broadcast_positions()
     return job
 

@@ -267,6 +267,7 @@
       li.className = "photo-check verdict-" + verdict;
       li.querySelector("[data-verdict-text]").textContent =
         T["tVerdict" + verdict.charAt(0).toUpperCase() + verdict.slice(1)] || verdict;
+      if (p.name) li.querySelector(".photo-check-name").textContent = p.name;
       var reason = li.querySelector("[data-reason-text]");
       reason.hidden = verdict !== "rejected";
       reason.textContent = verdict === "rejected" ? (p.reason || "") : "";
@@ -440,6 +441,40 @@
       retries = 0;
       connect();
     }
+  });
+
+  /* Replacing a rejected photo: sent with fetch() so this page (and its live socket) stays; the new
+   * photo shows "Checking…" at once and its verdict arrives like the others. Without JS the form
+   * posts and the page comes back. */
+  Array.prototype.forEach.call(root.querySelectorAll("form[data-replace]"), function (form) {
+    if (!window.fetch || !window.FormData) return;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var li = form.closest("[data-photo]");
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      fetch(form.action, {
+        method: "POST", body: new FormData(form), credentials: "same-origin", headers: { Accept: "application/json" }
+      }).then(function (response) {
+        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+      }).then(function (res) {
+        button.disabled = false;
+        if (res.ok) {
+          form.reset();
+          setPhoto({ photo: li.dataset.photo, verdict: "pending", reason: null });
+          render();
+          return;
+        }
+        var message = (res.body && res.body.errors && res.body.errors[0] && res.body.errors[0].message) || T.tReason;
+        var reason = li.querySelector("[data-reason-text]");
+        reason.hidden = false;
+        reason.textContent = message;
+        li.focus({ preventScroll: true });
+      }).catch(function () {
+        button.disabled = false;
+        form.submit();
+      });
+    });
   });
 
   render();

@@ -1,0 +1,147 @@
+"""The submit flow in Debian chromium at 390 px (issues 14 and 16): a refused photo never throws the
+others away; photo checks show on the job page and a rejected photo is replaced there; progress only
+moves forward, and "queued / #1 in line" is shown even when a worker is free."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from studio.models import Job
+from tests.builders import build_concept
+from tests.conftest import faces_dir
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _login(page, url, user, password):
+    page.goto(url + "/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", password)
+    page.click("[data-testid=login-submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def _png(size, colour=(200, 190, 180)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _file(name, data, mime="image/jpeg"):
+    return {"name": name, "mimeType": mime, "buffer": data}
+
+
+def test_a_bad_photo_among_several_keeps_the_others_marks_it_and_moves_focus(stack, phone, premium_user, password):
+    build_concept(slug="film-date")
+    page = phone
+    _login(page, stack.url, premium_user, password)
+    page.goto(stack.url + "/studio/new/?concept=film-date")
+    faces = faces_dir()
+    a = [_file(n, (faces / n).read_bytes()) for n in ("obama.jpg", "obama2.jpg")]
+    a.append(_file("broken.jpg", b"\xff\xd8\xff\xe0 this is not really a photo" * 40))  # only the server can tell
+    page.set_input_files("#id_photos_a", a)
+    gh = (faces / "grace_hopper.jpg").read_bytes()
+    page.set_input_files("#id_photos_b", [_file(n, gh) for n in ("grace_hopper.jpg", "gh2.jpg", "gh3.jpg")])
+    page.check("#id_consent")
+    page.check("#id_partner_consent")
+    page.click("#submit-job")
+
+    bad = page.locator("[data-testid=previews-a] [data-testid=preview-bad]")
+    bad.wait_for()
+    assert "/studio/new/" in page.url  # no navigation: the browser still holds every chosen file
+    assert "broken.jpg" in bad.inner_text()
+    assert page.locator("[data-testid=previews-a] li").count() == 3
+    assert page.locator("[data-testid=previews-b] li").count() == 3
+    assert page.evaluate("document.getElementById('id_photos_a').files.length") == 3
+    assert page.evaluate("document.activeElement.dataset.testid") == "preview-bad"  # focus on the bad one
+    assert page.evaluate("document.activeElement.dataset.index") == "2"
+    alert = page.locator("[data-testid=form-errors]")
+    assert alert.is_visible() and alert.get_attribute("role") == "alert"
+    page.screenshot(path="test-artifacts/submit-bad-photo-390.png", full_page=False)
+
+    # before upload: a photo too small is marked at once, without asking the server
+    page.locator("[data-testid=previews-a] [data-testid=preview-bad] .preview-remove").click()
+    page.set_input_files("#id_photos_a", [_file("tiny.png", _png((64, 64)), "image/png")])
+    page.locator("[data-testid=previews-a] [data-testid=preview-bad]").wait_for()
+    assert "tiny.png" in page.locator("[data-testid=previews-a] [data-testid=preview-bad]").inner_text()
+    assert Job.objects.count() == 0
+    page.click("#submit-job")  # refused in the browser: focus goes to the marked photo
+    assert page.evaluate("document.activeElement.dataset.testid") == "preview-bad"
+    assert Job.objects.count() == 0
+
+    # replace it: the job is created with all six photos
+    page.locator("[data-testid=previews-a] [data-testid=preview-bad] .preview-remove").click()
+    page.set_input_files("#id_photos_a", [str(faces / "obama3.jpg")])
+    assert page.locator("[data-testid=previews-a] li").count() == 3
+    page.click("#submit-job")
+    page.wait_for_url("**/studio/jobs/*/")
+    job = Job.objects.get(user=premium_user)
+    assert job.photos.count() == 6
+    assert sorted(job.photos.filter(person="a").values_list("name", flat=True)) == [
+        "obama.jpg", "obama2.jpg", "obama3.jpg"]
+
+
+RECORDER = """() => {
+  window.__frames = [];
+  const root = document.getElementById('job');
+  const snap = () => {
+    const q = root.querySelector('[data-testid=queue-position]');
+    window.__frames.push({
+      status: root.querySelector('[data-testid=job-status]').dataset.status,
+      pct: Number(root.querySelector('[data-testid=job-progress]').dataset.pct),
+      stage: root.querySelector('[data-testid=job-stage]').dataset.stage,
+      queue: q.hidden ? null : q.textContent.trim(),
+      position: q.dataset.position,
+      eta: (root.querySelector('[data-testid=job-eta]') || {}).hidden === false
+        ? root.querySelector('[data-testid=job-eta]').textContent : null,
+    });
+  };
+  snap();
+  new MutationObserver(snap).observe(root, {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+def test_rejected_photo_is_replaced_on_the_job_page_and_progress_only_moves_forward(stack, phone, user, password):
+    build_concept(slug="film-date")
+    stack.start_worker()  # a free swap worker: the job starts the moment its photos pass
+    page = phone
+    _login(page, stack.url, user, password)
+    page.goto(stack.url + "/studio/new/?concept=film-date")
+    page.set_input_files("#id_photos_a", str(faces_dir() / "grace_hopper.jpg"))
+    page.set_input_files("#id_photos_b", [_file("beach.jpg", _png((640, 480)), "image/png")])  # no face
+    page.check("#id_consent")
+    page.check("#id_partner_consent")
+    page.click("#submit-job")
+    page.wait_for_url("**/studio/jobs/*/")
+
+    # the check runs after the page is there: b0 is rejected with a reason and a way to replace it
+    b0 = page.locator("[data-testid=photo-b0]")
+    page.wait_for_selector("[data-testid=photo-b0][data-verdict=rejected]", timeout=60_000)
+    page.wait_for_selector("[data-testid=photo-a0][data-verdict=ok]")
+    assert "얼굴" in b0.inner_text()
+    assert page.locator("[data-testid=job-status]").get_attribute("data-status") == "checking"
+    page.screenshot(path="test-artifacts/submit-rejected-photo-390.png", full_page=False)
+
+    page.evaluate("window.__sameDocument = true")
+    page.evaluate(RECORDER)
+    page.set_input_files("[data-testid=replace-b0]", str(faces_dir() / "biden.jpg"))
+    page.click("[data-testid=replace-submit-b0]")
+    page.wait_for_selector("[data-testid=results] img", timeout=180_000)
+    assert page.evaluate("window.__sameDocument") is True  # replaced without leaving the page
+
+    frames = page.evaluate("window.__frames")
+    job = Job.objects.get(user=user)
+    assert job.status == Job.Status.DONE and job.results.count() == 1
+    # "queued" and "#1 in line" were on screen although the worker was free
+    assert any(f["status"] == "queued" and f["queue"] and "1" in f["queue"] for f in frames), frames
+    # the bar never went back, the stepper never returned to an earlier stage
+    pcts = [f["pct"] for f in frames if f["status"] in ("running", "done")]
+    assert pcts and pcts == sorted(pcts), pcts
+    order = {"": -1, "detect": 0, "swap": 1, "finish": 2}
+    stages = [order.get(f["stage"], -1) for f in frames if f["status"] == "running"]
+    assert stages == sorted(stages), stages
+    # no long zero: progress is reported as soon as the job runs
+    assert any(f["status"] == "running" and f["pct"] > 0 for f in frames), frames
+    # a time estimate was shown while waiting or running
+    assert any(f["eta"] for f in frames if f["status"] in ("queued", "running")), frames
