@@ -183,7 +183,8 @@ class MeshSwapper:
     def __init__(self, scene_shape: float = 0.8, feather: float = 0.1, lighting: float = 0.3,
                  forehead_keep: float = 0.65, side_keep: float = 0.94, color_transfer: bool = True,
                  texture_match: bool = True, lighting_sigma: float = 0.6, work_iod: float = 120.0,
-                 jaw_grow: float = 0.03, jaw_feather: float = 0.05, skin_cut: bool = True):
+                 jaw_grow: float = 0.03, jaw_feather: float = 0.05, skin_cut: bool = True,
+                 stretch_min: float = 0.2, max_grain: float = 2.0):
         self.lighting_sigma = float(lighting_sigma)
         self.scene_shape = float(scene_shape)
         self.feather = float(feather)
@@ -196,6 +197,9 @@ class MeshSwapper:
         self.jaw_grow = float(jaw_grow)
         self.jaw_feather = float(jaw_feather)
         self.skin_cut = skin_cut
+        self.max_grain = float(max_grain)  # grey levels of grain added at most (working-size path)
+        self.stretch_min = float(stretch_min)  # source area per scene pixel (vs the face's median) below
+        # which the paste fades out (smeared texture from a grazing angle); 0 = off
         self.last_work_shape: tuple[int, int] | None = None  # size the stages ran at (tests, bench)
 
     # -- geometry ---------------------------------------------------------------------------------
@@ -352,6 +356,16 @@ class MeshSwapper:
                                    borderValue=0)
         else:
             keep = np.ones((wh, ww), np.float32)
+        # texture the user's photo only has at a grazing angle (the cheek edge of a frontal photo
+        # stretched over the near cheek of a turned scene face) is smeared: leave it to the scene
+        mxy = np.stack([map_x, map_y])
+        gy, gx = np.gradient(mxy, axis=(1, 2))
+        area = np.abs(gx[0] * gy[1] - gx[1] * gy[0])
+        core = hard > 127
+        if core.any() and self.stretch_min > 0:
+            med = float(np.median(area[core])) or 1.0
+            ratio = cv2.GaussianBlur(area / med, (0, 0), max(1.0, 0.04 * iod_w))
+            mask = mask * _smoothstep((ratio - self.stretch_min) / 0.25).astype(np.float32)
         mask = mask * keep * (valid > 0)
         if keep_mouth:  # scene's own mouth interior (teeth / lip line) shows through
             hole = _dilated_poly((wh, ww), tgt_w[INNER_LIPS], 0.05 * iod_w)
@@ -397,7 +411,7 @@ class MeshSwapper:
             warped, blur_sigma = match_sharpness(warped, roi_w, skin, ref)
             if s_w >= 1.0:
                 ring = ((mask == 0) & (valid > 0)).astype(np.float32)
-                warped, grain = match_grain(warped, roi_w, skin, ref, seed=seed, ring_mask=ring)
+                warped, grain = match_grain(warped, roi_w, skin, seed=seed, ring_mask=ring, max_add=self.max_grain)
         tm["texture"] = time.perf_counter() - t
 
         t = time.perf_counter()

@@ -228,8 +228,8 @@ class Engine:
             if tlm is not None and slm is not None:
                 out, info = self.mesh_swapper.swap_detailed(out, tlm, ident.images[idx], slm, seed=si)
                 rep["method"] = "mesh"
-                for k in ("keep_mouth", "keep_eyes", "blur_sigma", "grain"):
-                    rep[k] = info[k]
+                for k in ("keep_mouth", "keep_eyes", "blur_sigma", "grain", "work_shape"):
+                    rep[k] = info.get(k)
                 for k, v in info["timings"].items():
                     timings["swap." + k] = timings.get("swap." + k, 0.0) + v
             else:

@@ -119,6 +119,8 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     p = model.probability(lab)
     p = cv2.medianBlur((p * 255).astype(np.uint8), 3).astype(np.float32) / 255.0
     feats = feature_mask(shape, xy, iod, grow=0.03, nose=False)
+    for g in (RIGHT_EYE, LEFT_EYE):  # lashes, lid creases and crow's feet are not hair either
+        feats = cv2.bitwise_or(feats, dilate(poly_mask(shape, xy[g], hull=True), 0.15 * iod))
     region = poly_mask(shape, xy[FACE_OVAL])
     near = dilate(region, 0.15 * iod) > 0
     # not skin-coloured, and either off the skin's hue or textured (strands): a smooth shadow on the
@@ -169,9 +171,21 @@ def source_keep(img: np.ndarray, xy: np.ndarray, iod: float) -> tuple[np.ndarray
     the face from its edge (see :func:`hair_mask`), grown by a small margin, to be painted over with
     the surrounding skin; ``keep`` (float32 [0, 1]) is 0 beyond the face outline where the photo is
     not skin (background, collar): only the neck may come along with the face there."""
+    shape = img.shape[:2]
     hair = dilate(hair_mask(img, xy, iod), 0.03 * iod)
-    inside = poly_mask(img.shape[:2], xy[FACE_OVAL]).astype(np.float32) / 255.0
-    keep = np.maximum(inside, (skin_probability(img, xy, iod) > 0.5).astype(np.float32))
+    region = poly_mask(shape, xy[FACE_OVAL])
+    inside = region.astype(np.float32) / 255.0
+    skin = skin_probability(img, xy, iod) > 0.5
+    keep = np.maximum(inside, skin.astype(np.float32))
+    # near the outline (temples, cheek edges by the ears) anything that is not skin (hair, an ear-ring,
+    # the ear's shadow, background) is left out: the scene's own cheek edge shows there instead
+    inner = cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(1, int(0.18 * iod)) + 1,) * 2))
+    o, v = _face_frame(xy)
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    above = ((xx - o[0]) * v[0] + (yy - o[1]) * v[1]) < float((xy[[61, 291]].mean(0) - o) @ v)
+    edge_junk = ~skin & (inner == 0) & above & (feature_mask(shape, xy, iod, grow=0.03) == 0)
+    keep[edge_junk] = 0.0
     return hair, np.clip(cv2.GaussianBlur(keep, (0, 0), max(0.8, 0.02 * iod)), 0.0, 1.0)
 
 

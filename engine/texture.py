@@ -81,10 +81,11 @@ def add_grain(img: np.ndarray, sigma: float, rng: np.random.Generator, grain_siz
 
 def match_grain(src: np.ndarray, ref: np.ndarray, src_mask: np.ndarray, ref_mask: np.ndarray | None = None,
                 seed: int = 0, grain_size: float = 0.6,
-                ring_mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+                ring_mask: np.ndarray | None = None, max_add: float | None = None) -> tuple[np.ndarray, float]:
     """Add monochrome grain so ``src``'s noise estimate reaches ``ref``'s. Returns ``(image, added_sigma)``
     where ``added_sigma`` is the rise in the noise estimate the grain was scaled for (the grain is
-    spatially correlated, so its raw amplitude is scaled up by the estimator's response to it).
+    spatially correlated, so its raw amplitude is scaled up by the estimator's response to it),
+    at most ``max_add``.
 
     Grain covers the whole photo while fine skin texture (wrinkles) only the face, so with a
     ``ring_mask`` (scene pixels around the face) the smaller of the two estimates is the target."""
@@ -94,6 +95,8 @@ def match_grain(src: np.ndarray, ref: np.ndarray, src_mask: np.ndarray, ref_mask
         nt = min(nt, noise_sigma(ref, ring_mask))
     ns = noise_sigma(src, src_mask)
     add = math.sqrt(max(0.0, nt * nt - ns * ns))
+    if max_add is not None:  # fine skin texture counts as "noise" too: never bury a face in grain
+        add = min(add, max_add)
     if add < 0.3:
         return src, 0.0
     h, w = src.shape[:2]

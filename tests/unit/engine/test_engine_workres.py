@@ -1,0 +1,198 @@
+"""Working resolution, hair/occluder handling and the paste boundary, on real images (arrays in,
+arrays out). Thresholds are on sizes and image measures, never on time."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from engine import decode_image
+from engine.gate import check_photo
+from engine.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE
+from engine.mesh_swap import MeshSwapper
+
+TESTDATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata"
+
+
+@cache
+def _read(rel: str) -> np.ndarray:
+    p = TESTDATA / rel
+    if not p.is_file():
+        pytest.skip(f"test image {p} not available")
+    return decode_image(p.read_bytes())
+
+
+def load(rel: str) -> np.ndarray:
+    return _read(rel).copy()
+
+
+def _face(engine, img):
+    face = max(engine.inspect(img), key=lambda f: f.area)
+    lm = engine.landmarks(img, face)
+    assert lm is not None
+    return face, lm
+
+
+def _resize_w(img, width):
+    s = width / img.shape[1]
+    return cv2.resize(img, (width, int(round(img.shape[0] * s))),
+                      interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+
+
+def test_large_scene_runs_at_working_size_and_matches_the_small_run(engine):
+    scene = load("scenes/xverse_couple_mw_studio.jpg")
+    users = [[load("faces/obama.jpg")], [load("synthetic_faces/sfhq_pt1_00002342.jpg")]]
+    small, big = _resize_w(scene, 1024), _resize_w(scene, 4096)
+    out_s = engine.run(small, engine.suggest_slots(small), users)
+    rep_s = engine.last_report["slots"]
+    mask_s = sum(r["mask"] for r in rep_s)
+    out_b = engine.run(big, engine.suggest_slots(big), users)
+    rep_b = engine.last_report["slots"]
+    assert out_b.shape == big.shape
+    for rs, rb in zip(rep_s, rep_b, strict=True):
+        assert rs["method"] == rb["method"] == "mesh"
+        # the stages saw a face-sized crop, not the 4096 px scene, and about the same one as at 1024 px
+        assert max(rb["work_shape"]) <= 4 * engine.mesh_swapper.work_iod
+        assert abs(max(rb["work_shape"]) - max(rs["work_shape"])) <= 0.35 * max(rs["work_shape"])
+        # the paste covers the face at full scene resolution
+        assert rb["mask"].shape == big.shape[:2]
+    # the result's face region matches the 1024 px run
+    down = cv2.resize(out_b, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+    sel = mask_s > 0.5
+    assert sel.sum() > 2000
+    d = np.abs(down.astype(np.int16) - out_s.astype(np.int16)).max(axis=2)
+    changed = np.abs(small.astype(np.int16) - out_s.astype(np.int16)).max(axis=2)
+    assert changed[sel].mean() > 15  # the face really was replaced
+    assert d[sel].mean() < 6 and np.percentile(d[sel], 95) < 20, (d[sel].mean(), np.percentile(d[sel], 95))
+
+
+def test_upscaled_paste_keeps_fine_detail(engine):
+    """A big scene face gets the small working-size result upscaled; fine detail is added back, so the
+    pasted skin is not much softer than the scene's own skin around it."""
+    scene = _resize_w(load("scenes/xverse_couple_mw_studio.jpg"), 3072)
+    target = engine.match_slots(scene, engine.suggest_slots(scene))[0]
+    tlm = engine.landmarks(scene, target)
+    user = load("synthetic_faces/sfhq_pt1_00001316.jpg")
+    _, ulm = _face(engine, user)
+    sw = MeshSwapper()
+    out, info = sw.swap_detailed(scene, tlm, user, ulm)
+    assert info["work_scale"] < 0.5
+    m = (info["mask"] > 0.95).astype(np.uint8)
+    def hf(img):
+        g = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        return np.abs(g - cv2.GaussianBlur(g, (0, 0), 2.0))
+    x, y, w, h = info["roi"]
+    sel = m[y:y + h, x:x + w] > 0
+    res, ref = hf(out[y:y + h, x:x + w])[sel].mean(), hf(scene[y:y + h, x:x + w])[sel].mean()
+    assert res > 0.6 * ref, (res, ref)
+
+
+def _paint_strands(img, lm):
+    """Red 'hair' strands from above the hairline down over the forehead (ending above the brows) and
+    the outer cheeks (clear of the eyes)."""
+    out = img.copy()
+    xy, iod = lm.xy, lm.iod
+    top = xy[FACE_OVAL][:, 1].min() - 0.3 * iod
+    brow_y = xy[RIGHT_BROW + LEFT_BROW][:, 1].min() - 0.12 * iod
+    th = max(2, int(0.05 * iod))
+    cx = float(xy[10][0])
+    for dx in (-0.45, -0.15, 0.15, 0.45):  # over the forehead, ending above the brows
+        cv2.line(out, (int(cx + dx * iod), int(top)), (int(cx + 1.2 * dx * iod), int(brow_y)), (20, 20, 230), th,
+                 cv2.LINE_AA)
+    for side in (-1, 1):  # down the sides of the face, outside the eyes
+        x0 = cx + side * 1.05 * iod
+        cv2.line(out, (int(x0), int(top)), (int(x0 - side * 0.12 * iod), int(xy[1][1])), (20, 20, 230), th,
+                 cv2.LINE_AA)
+    return out
+
+
+@pytest.mark.parametrize("user", ["synthetic_faces/sfhq_pt1_00001316.jpg", "faces/obama.jpg"])
+def test_user_hair_strands_never_reach_the_result(engine, user):
+    scene = load("scenes/xverse_couple_mw_studio.jpg")
+    target = engine.match_slots(scene, engine.suggest_slots(scene))[1]
+    tlm = engine.landmarks(scene, target)
+    clean = load(user)
+    _, ulm = _face(engine, clean)
+    hairy = _paint_strands(clean, ulm)
+    fracs = {}
+    for cut in (True, False):
+        sw = MeshSwapper(skin_cut=cut)
+        out_h, info = sw.swap_detailed(scene, tlm, hairy, ulm)
+        out_c, _ = sw.swap_detailed(scene, tlm, clean, ulm)
+        d = np.abs(out_h.astype(np.int16) - out_c.astype(np.int16)).max(axis=2)
+        fracs[cut] = float((d[info["mask"] > 0.05] > 40).mean())
+    # without the hair cut the strands do show (the test can fail) ...
+    assert fracs[False] > 0.01, fracs
+    # ... with it (the default), next to nothing of them reaches the scene
+    assert fracs[True] < 0.25 * fracs[False] and fracs[True] < 0.01, fracs
+
+
+def _cover_mouth(img, lm, colour):
+    out = img.copy()
+    c = lm.xy[[13, 152]].mean(0)
+    r = int(0.6 * lm.iod)
+    cv2.ellipse(out, (int(c[0]), int(c[1])), (r, r), 0, 0, 360, colour, -1, cv2.LINE_AA)
+    return out
+
+
+@pytest.mark.parametrize("name", ["faces/obama.jpg", "faces/grace_hopper.jpg",
+                                  "synthetic_faces/sfhq_pt1_00002342.jpg", "synthetic_faces/sfhq_pt1_00000058.jpg"])
+def test_gate_refuses_an_object_in_front_of_the_mouth(engine, name):
+    img = load(name)
+    clean = check_photo(engine, img)
+    assert clean.ok, (clean.code, clean.occlusion)
+    for colour in ((70, 70, 70), (15, 15, 15)):  # a grey and a black microphone / hand-held object
+        res = check_photo(engine, _cover_mouth(img, clean.landmarks, colour))
+        assert res.code == "occluded", (colour, res.code, res.occlusion)
+
+
+def test_gate_refuses_hair_over_the_brows_and_eyes(engine):
+    fringe = check_photo(engine, load("synthetic_faces/sfhq_pt1_00001264.jpg"))  # a fringe down to the brows
+    assert fringe.code == "occluded", fringe.occlusion
+    img = load("faces/obama.jpg")
+    clean = check_photo(engine, img)
+    assert clean.ok
+    lm = clean.landmarks
+    # dark hair hanging over both eyes
+    veiled = img.copy()
+    for g in (RIGHT_EYE, LEFT_EYE):
+        c = lm.xy[g].mean(0)
+        for k in range(-5, 6):
+            x = int(c[0] + k * 0.05 * lm.iod)
+            cv2.line(veiled, (x, int(c[1] - 0.45 * lm.iod)), (x + int(0.05 * lm.iod), int(c[1] + 0.35 * lm.iod)),
+                     (25, 30, 40), max(2, int(0.045 * lm.iod)), cv2.LINE_AA)
+    res = check_photo(engine, veiled)
+    assert res.code == "occluded", res.occlusion
+
+
+def _grad(img):
+    lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB).astype(np.float32)
+    return np.hypot(cv2.Sobel(lab, cv2.CV_32F, 1, 0), cv2.Sobel(lab, cv2.CV_32F, 0, 1)).max(axis=2)
+
+
+@pytest.mark.parametrize("scene_name", ["scenes/xverse_couple_mw_studio.jpg",
+                                        "scenes/uniportrait_two_women_studio.png"])
+def test_no_seam_along_the_paste_boundary(engine, scene_name):
+    """The gradient across the paste's transition band is about what the scene itself has there (its
+    jaw line, hairline); a hard, uncorrected paste would be 2-5x that."""
+    scene = load(scene_name)
+    targets = engine.match_slots(scene, engine.suggest_slots(scene))
+    user = load("faces/grace_hopper.jpg")
+    _, ulm = _face(engine, user)
+    for target in targets:
+        tlm = engine.landmarks(scene, target)
+        out, info = MeshSwapper().swap_detailed(scene, tlm, user, ulm)
+        band = (info["mask"] > 0.2) & (info["mask"] < 0.8)
+        assert band.sum() > 200
+        ratio = _grad(out)[band].mean() / _grad(scene)[band].mean()
+        hard, hinfo = MeshSwapper(feather=0.0, jaw_feather=0.0, color_transfer=False).swap_detailed(
+            scene, tlm, user, ulm)
+        hband = cv2.GaussianBlur((hinfo["mask"] > 0.5).astype(np.float32), (0, 0), 2)
+        hband = (hband > 0.2) & (hband < 0.8)
+        hard_ratio = _grad(hard)[hband].mean() / _grad(scene)[hband].mean()
+        assert hard_ratio > 1.8  # the measure does see a seam
+        assert ratio < 1.6, (ratio, hard_ratio)
