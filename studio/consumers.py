@@ -7,11 +7,15 @@ Redis (the channel layer) away: the socket still opens, sends the state read fro
 a ``{"type": "reconnecting"}`` frame, then closes with 1013 (try again later); the page polls and
 reconnects with backoff. Never a 500."""
 
+import asyncio
 import logging
 import time
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 
 from . import queue, realtime
 from .selectors import job_get, job_state
@@ -27,6 +31,37 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     in_line = False
     position: int | None = None
     asked_at = 0.0
+
+    async def __call__(self, scope, receive, send):
+        """channels' AsyncConsumer.__call__, except that the channel layer's receive waits out a Redis
+        outage instead of raising: otherwise the consumer dies before it can answer the handshake
+        (daphne then answers 500)."""
+        layer = get_channel_layer(self.channel_layer_alias)
+        if layer is None:
+            return await super().__call__(scope, receive, send)
+        self.scope = scope
+        self.channel_layer = layer
+        self.channel_name = await layer.new_channel()
+        self.channel_receive = self._layer_receive
+        self.base_send = send
+        try:
+            await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+        except StopConsumer:
+            pass
+
+    async def _layer_receive(self):
+        wait = 0.5
+        while True:
+            try:
+                return await self.channel_layer.receive(self.channel_name)
+            except (ConnectionError, OSError) as exc:
+                logger.debug("Channel layer receive failed (%s); retrying in %.1fs", exc, wait)
+            except Exception as exc:  # redis.exceptions.ConnectionError and friends
+                if "redis" not in type(exc).__module__:
+                    raise
+                logger.debug("Channel layer receive failed (%s); retrying in %.1fs", exc, wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 10.0)
 
     async def connect(self):
         user = self.scope.get("user")
