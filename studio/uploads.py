@@ -118,6 +118,10 @@ def photo_normalise(data: bytes) -> tuple[bytes, int, int]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             im.seek(0)  # animated images: the first frame
+            if im.format == "JPEG" and max(width, height) > STORED_MAX_SIDE:
+                # decode at 1/2, 1/4 or 1/8 scale straight from the DCT (still >= the stored size)
+                scale = STORED_MAX_SIDE / max(width, height)
+                im.draft("RGB", (int(width * scale) + 1, int(height * scale) + 1))
             im.load()
             im = ImageOps.exif_transpose(im)
             rgb = _to_rgb(im)
@@ -126,7 +130,7 @@ def photo_normalise(data: bytes) -> tuple[bytes, int, int]:
     if min(rgb.size) < settings.UPLOAD_MIN_SIDE:
         raise PhotoRejected("too_small")
     if max(rgb.size) > STORED_MAX_SIDE:
-        rgb.thumbnail((STORED_MAX_SIDE, STORED_MAX_SIDE), Image.Resampling.LANCZOS)
+        rgb.thumbnail((STORED_MAX_SIDE, STORED_MAX_SIDE), Image.Resampling.BICUBIC)  # 3x faster than Lanczos
     out = io.BytesIO()
     rgb.save(out, format="JPEG", quality=93, optimize=False)  # no exif= / icc: nothing of the original kept
     return out.getvalue(), rgb.size[0], rgb.size[1]
