@@ -7,10 +7,10 @@ and user reports with an admin moderation queue.
 
 To plug a classifier in, point ``settings.UPLOAD_SCREENER`` (env ``LLS_UPLOAD_SCREENER``) at a
 callable ``screen(image: numpy.ndarray) -> ScreeningResult``; ``image`` is the decoded, upright,
-EXIF-free BGR uint8 photo exactly as it will be stored. It is called from
-``studio.services.job_create`` for each photo of Person A and Person B, after the size/face checks
-and before anything is stored or queued; one rejection refuses the whole job with the screener's
-message next to the photo. Keep it fast (it runs in the web request) and never store the image.
+EXIF-free BGR uint8 photo exactly as it is stored. It is called by the photo check
+(``gpu_worker.checks``, on the worker's ``check`` queue, not in the web request) for each photo of
+Person A and Person B after the face checks; a refused photo is shown on the job page as needing
+another photo (code ``screened``) and the job is not queued until it is replaced. Never store the image.
 """
 
 from __future__ import annotations
