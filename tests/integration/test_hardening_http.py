@@ -157,3 +157,16 @@ def test_the_asgi_app_answers_413_without_ever_receiving_the_body():
     assert b"too large to send at once" in sent[1]["body"]
     headers = dict(sent[0]["headers"])
     assert headers[b"Content-Type"].startswith(b"text/html")
+
+
+def test_partner_api_answers_are_never_cached(client, django_user_model):
+    from rest_framework.authtoken.models import Token
+
+    partner = django_user_model.objects.create_user(email="api@example.com", password="x", is_partner=True)
+    token = Token.objects.create(user=partner)
+    concept = build_concept()
+    job = Job.objects.create(user=partner, concept=concept, plan="standard", status=Job.Status.DONE)
+    for url in ("/api/v1/concepts/", f"/api/v1/jobs/{job.public_id}/"):
+        response = client.get(url, HTTP_AUTHORIZATION=f"Token {token.key}")
+        assert response.status_code == 200, (url, response.content[:300])
+        assert response["Cache-Control"] == "no-store", url
