@@ -11,6 +11,17 @@ from django.utils.translation import gettext_lazy as _
 from .admin_login import ThrottledAdminLoginForm
 from .models import ConsentRecord, UpgradeCode, User
 
+# The per-user history on the User admin page: apps above accounts (studio, gallery) register a
+# provider from their own admin module: provider(user) -> {"links": [(model, query, count, label)],
+# "sections": [(title, html list items)]}. Accounts stays the ground floor (issue 14).
+HISTORY_PROVIDERS: list = []
+
+
+def register_history(provider):
+    HISTORY_PROVIDERS.append(provider)
+    return provider
+
+
 # /admin/login/ is throttled like the site login (per account and source address, shared counters).
 admin.site.login_form = ThrottledAdminLoginForm
 
@@ -109,27 +120,21 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("history"))
     def history(self, obj):
-        """Per-user history: counts with links to the filtered admin lists, and the latest jobs."""
+        """Per-user history: counts with links to the filtered admin lists, and the latest items. The apps
+        above accounts add their own parts (register_history); accounts never imports them."""
         if not obj or not obj.pk:
             return "—"
-        from gallery.models import Report, Result
-        from studio.models import Job
 
         def link(model, query: str, count: int, label):
             url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") + "?" + query
             return format_html('<a href="{}">{} {}</a>', url, count, label)
 
-        lines = [
-            link(Job, f"user__id__exact={obj.pk}", Job.objects.filter(user=obj).count(), _("jobs")),
-            link(Result, f"user__id__exact={obj.pk}", Result.objects.filter(user=obj).count(), _("results")),
-            link(
-                Report, f"result__user__id__exact={obj.pk}", Report.objects.filter(result__user=obj).count(),
-                _("reports about their photos"),
-            ),
-            link(
-                Report, f"reporter__id__exact={obj.pk}", Report.objects.filter(reporter=obj).count(),
-                _("reports they filed"),
-            ),
+        lines, sections = [], []
+        for provider in HISTORY_PROVIDERS:
+            part = provider(obj)
+            lines += [link(*item) for item in part.get("links", [])]
+            sections += part.get("sections", [])
+        lines += [
             link(ConsentRecord, f"user__id__exact={obj.pk}", obj.consents.count(), _("consent records")),
             link(
                 LogEntry, f"object_id={obj.pk}&content_type__id__exact={_ct_id(User)}",
@@ -137,18 +142,6 @@ class UserAdmin(DjangoUserAdmin):
                 _("staff actions on this account"),
             ),
         ]
-        jobs = Job.objects.filter(user=obj).select_related("concept").order_by("-created_at")[:10]
-        rows = format_html_join(
-            "",
-            '<li><a href="{}">{}</a> · {} · {} · {}</li>',
-            (
-                (
-                    reverse("admin:studio_job_change", args=[j.pk]), str(j.public_id)[:8], j.concept.slug,
-                    j.get_status_display(), f"{timezone.localtime(j.created_at):%Y-%m-%d %H:%M:%S}",
-                )
-                for j in jobs
-            ),
-        )
         consents = format_html_join(
             "",
             "<li>{} · {} · {} · {}</li>",
@@ -160,14 +153,11 @@ class UserAdmin(DjangoUserAdmin):
                 for c in obj.consents.order_by("-created_at")[:10]
             ),
         )
+        sections.append((_("Latest consent records"), consents))
         return format_html(
-            '<ul class="lls-history">{}</ul><p class="lls-history-title">{}</p><ul>{}</ul>'
-            '<p class="lls-history-title">{}</p><ul>{}</ul>',
+            '<ul class="lls-history">{}</ul>{}',
             format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
-            _("Latest jobs"),
-            rows,
-            _("Latest consent records"),
-            consents,
+            format_html_join("", '<p class="lls-history-title">{}</p><ul>{}</ul>', sections),
         )
 
     add_fieldsets = (

@@ -48,18 +48,13 @@ def user_delete(*, user: User) -> None:
 
 
 def user_ban(*, user: User) -> User:
-    """Deactivate an account (no login, no API) and cancel its queued or running jobs, which deletes
-    their uploads at once."""
-    from studio.models import Job
-    from studio.services import job_cancel
+    """Deactivate an account (no login, no API); ``accounts.signals.user_banned`` then lets studio cancel
+    its queued or running jobs, which deletes their uploads at once (accounts never imports studio)."""
+    from .signals import user_banned
 
     User.objects.filter(pk=user.pk).update(is_active=False, updated_at=timezone.now())
     user.is_active = False
-    for job in Job.objects.filter(user=user, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]):
-        job_cancel(job=job)
-    for job in Job.objects.filter(user=user, status=Job.Status.FAILED):
-        if job.can_cancel:
-            job_cancel(job=job)
+    user_banned.send(sender=User, user=user)
     return user
 
 

@@ -7,3 +7,7 @@ from django.dispatch import Signal
 # transaction: receivers remove what they keep for the user (files first). A receiver that raises
 # stops the deletion, so nothing is half gone. studio connects studio.services.account_purge.
 user_deleting = Signal()
+
+# Sent with ``user=`` by accounts.services.user_ban after the account was deactivated: receivers stop
+# what the account has going (studio connects studio.services.account_jobs_cancel).
+user_banned = Signal()

@@ -14,6 +14,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.admin import register_history
+
 from .files import serve_private
 from .models import Concept, Report, Result, Scene
 
@@ -581,3 +583,17 @@ class ReportAdmin(admin.ModelAdmin):
         self.message_user(
             request, ngettext("%d report resolved.", "%d reports resolved.", n) % n, messages.SUCCESS
         )
+
+
+def _user_results_history(user) -> dict:
+    """The User admin page's history: the account's results and reports (accounts.admin.register_history)."""
+    return {"links": [
+        (Result, f"user__id__exact={user.pk}", Result.objects.filter(user=user).count(), _("results")),
+        (Report, f"result__user__id__exact={user.pk}", Report.objects.filter(result__user=user).count(),
+         _("reports about their photos")),
+        (Report, f"reporter__id__exact={user.pk}", Report.objects.filter(reporter=user).count(),
+         _("reports they filed")),
+    ]}
+
+
+register_history(_user_results_history)

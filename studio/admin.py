@@ -1,8 +1,12 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.admin import register_history
 from gallery.models import Result
 
 from .models import Job, JobPhoto
@@ -160,3 +164,24 @@ class JobAdmin(admin.ModelAdmin):
             )
         for line in refused:
             self.message_user(request, _("Not retried: %(job)s") % {"job": line}, messages.WARNING)
+
+
+@register_history
+def _user_jobs_history(user) -> dict:
+    """The User admin page's history: the account's jobs (accounts.admin.register_history)."""
+    jobs = Job.objects.filter(user=user).select_related("concept").order_by("-created_at")[:10]
+    rows = format_html_join(
+        "",
+        '<li><a href="{}">{}</a> · {} · {} · {}</li>',
+        (
+            (
+                reverse("admin:studio_job_change", args=[j.pk]), str(j.public_id)[:8], j.concept.slug,
+                j.get_status_display(), f"{timezone.localtime(j.created_at):%Y-%m-%d %H:%M:%S}",
+            )
+            for j in jobs
+        ),
+    )
+    return {
+        "links": [(Job, f"user__id__exact={user.pk}", Job.objects.filter(user=user).count(), _("jobs"))],
+        "sections": [(_("Latest jobs"), rows)],
+    }

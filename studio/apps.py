@@ -8,7 +8,7 @@ class StudioConfig(AppConfig):
     verbose_name = _("Studio")
 
     def ready(self) -> None:
-        from accounts.signals import user_deleting
+        from accounts.signals import user_banned, user_deleting
 
         from . import services
 
@@ -17,3 +17,9 @@ class StudioConfig(AppConfig):
 
         # Every account deletion removes the account's jobs, uploads and result files first.
         user_deleting.connect(purge, weak=False, dispatch_uid="studio.account_purge")
+
+        def cancel_jobs(sender, user, **kwargs) -> None:
+            services.account_jobs_cancel(user=user)
+
+        # A banned account's jobs stop at once (their uploads are deleted).
+        user_banned.connect(cancel_jobs, weak=False, dispatch_uid="studio.account_jobs_cancel")

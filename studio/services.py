@@ -490,6 +490,14 @@ def account_purge(*, user: User) -> None:
     prune_empty_folder(Result._meta.get_field("image").storage, f"results/{user.pk}")
 
 
+def account_jobs_cancel(*, user: User) -> None:
+    """A banned account: cancel its waiting, checking or running jobs and failed ones that could still be
+    retried, which deletes their uploads at once. Connected to ``accounts.signals.user_banned``."""
+    for job in Job.objects.filter(user=user).exclude(status__in=[Job.Status.DONE, Job.Status.CANCELLED]):
+        if job.can_cancel:
+            job_cancel(job=job)
+
+
 def job_heartbeat(*, job: Job) -> bool:
     """Mark the running job alive; False when it is no longer ours to run (recovered, cancelled...)."""
     return bool(
