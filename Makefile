@@ -51,6 +51,7 @@ run: $(RUN_DEPS)
 test: $(VENV)/.installed-dev $(VENV)/.installed-neural
 	bash scripts/system_packages.sh --with-browser
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports  # architecture contracts (.importlinter, docs/architecture.md)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## The production stack on loopback (README "Production and scale-out"): PostgreSQL, Redis, nginx in

@@ -4,13 +4,14 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from engine.io import decode_image, encode_jpeg, resize_max
-
-from .labelling import label_result
+# The image work below (labelling results, encoding scenes) runs on the worker and in the staff admin;
+# its engine imports are local to those functions so the web tier never loads cv2 (.importlinter).
 from .models import Report, Result, Scene, ShareLink
 
 
 def _thumb_jpeg(img, max_side: int) -> bytes:
+    from engine.io import encode_jpeg, resize_max
+
     small, _ = resize_max(img, max_side)
     return encode_jpeg(small, quality=85)
 
@@ -27,6 +28,8 @@ def result_create(*, job, scene: Scene, variant: int, image, max_side: int, thum
     The (slow) labelling runs outside any transaction. The files are written only after the job row is
     locked and found still ours (not deleted, not cancelled; for a running job: the same attempt), and
     removed again if the row cannot be stored: a deleted account leaves nothing on disk (issue 13)."""
+    from .labelling import label_result
+
     result = Result(user=job.user, job=job, scene=scene, variant=variant)
     labelled = label_result(
         image=image,
@@ -82,6 +85,8 @@ def scene_slots_from_faces(*, boxes: list, hint: str = "") -> list[list[float]]:
 def scene_redetect_slots(*, scene: Scene, engine) -> Scene:
     """Detect the scene's faces again and fill slots A/B following its hint (admin action). Raises
     ValueError with the scene intake's sentences when the picture no longer passes it."""
+    from engine.io import decode_image
+
     from .scene_intake import check_scene
 
     with scene.image.open("rb") as fh:
@@ -96,6 +101,8 @@ def scene_redetect_slots(*, scene: Scene, engine) -> Scene:
 @transaction.atomic
 def scene_create(*, concept, image, title: str, slots: list, order: int = 0, published: bool = False) -> Scene:
     """Create a scene from a BGR array with face slots [[x,y,w,h] A, [x,y,w,h] B] (normalised)."""
+    from engine.io import encode_jpeg
+
     scene = Scene(
         concept=concept,
         title=title,
@@ -115,6 +122,8 @@ def scene_store_image(*, scene: Scene, image, slots: list) -> Scene:
     """Save a scene (new or existing) with a new picture (BGR array, already accepted by
     ``gallery.scene_intake.check_scene``) and its detected slots [A, B]: stored as a clean JPEG with a
     fresh thumbnail; the previous files of an existing scene are removed once this commits."""
+    from engine.io import encode_jpeg
+
     old = []
     if scene.pk:
         old = [n for n in Scene.objects.filter(pk=scene.pk).values_list("image", "thumbnail").first() or () if n]
