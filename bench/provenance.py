@@ -1,4 +1,4 @@
-"""Benchmark of the invisible watermark (engine/provenance.py): is the result id still
+"""Benchmark of the invisible watermark (engine/provenance/watermark.py): is the result id still
 read after JPEG q75, a 50 % downscale and a 10 % crop, and is the mark invisible (PSNR)?
 
     .venv/bin/python bench/provenance.py [--faces DIR] [--no-write]
