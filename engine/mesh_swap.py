@@ -181,10 +181,10 @@ class MeshSwapper:
     """
 
     def __init__(self, scene_shape: float = 0.8, feather: float = 0.1, lighting: float = 0.3,
-                 forehead_keep: float = 0.65, side_keep: float = 0.94, color_transfer: bool = True,
+                 forehead_keep: float = 0.8, side_keep: float = 0.97, color_transfer: bool = True,
                  texture_match: bool = True, lighting_sigma: float = 0.6, work_iod: float = 120.0,
                  jaw_grow: float = 0.03, jaw_feather: float = 0.05, skin_cut: bool = True,
-                 stretch_min: float = 0.2, max_grain: float = 2.0):
+                 stretch_min: float = 0.2, max_grain: float = 2.0, chroma_max: float = 1.15):
         self.lighting_sigma = float(lighting_sigma)
         self.scene_shape = float(scene_shape)
         self.feather = float(feather)
@@ -197,6 +197,7 @@ class MeshSwapper:
         self.jaw_grow = float(jaw_grow)
         self.jaw_feather = float(jaw_feather)
         self.skin_cut = skin_cut
+        self.chroma_max = float(chroma_max)  # largest a/b gain of the colour transfer (higher: cyan eyes)
         self.max_grain = float(max_grain)  # grey levels of grain added at most (working-size path)
         self.stretch_min = float(stretch_min)  # source area per scene pixel (vs the face's median) below
         # which the paste fades out (smeared texture from a grazing angle); 0 = off
@@ -385,16 +386,19 @@ class MeshSwapper:
             skin = (mask > 0.5).astype(np.float32)
         lab_scene = cv2.cvtColor(roi_w, cv2.COLOR_BGR2LAB)
         scene_skin = sample_model(lab_scene, tgt_w, iod_w).probability(lab_scene)
-        ref = ((hard > 127) & (feats == 0) & (scene_skin > 0.5)).astype(np.float32)
+        # the same pixels on both sides (lighting gradients cancel), minus what is not skin in the scene
+        ref = skin * (scene_skin > 0.5)
         if ref.sum() < 50:
-            ref = ((hard > 127) & (feats == 0)).astype(np.float32)
+            ref = skin
+        else:
+            skin = ref
         tm["mask"] = time.perf_counter() - t
 
         # colour + low-frequency lighting, on skin only
         t = time.perf_counter()
         if self.color_transfer and skin.sum() >= 16 and ref.sum() >= 16:
             warped = lab_transfer(warped, roi_w, skin, ref_mask=ref, std_clip=(0.75, 1.3),
-                                  chroma_clip=(0.0, 1.15))  # > 1 pushes eye whites cyan
+                                  chroma_clip=(0.0, self.chroma_max))  # > 1 pushes eye whites cyan
             if self.lighting > 0:
                 sig = self.lighting_sigma * iod_w
                 lw = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)

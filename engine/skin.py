@@ -130,7 +130,8 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     sig = max(0.8, 0.04 * iod)
     mu = cv2.GaussianBlur(L, (0, 0), sig)
     textured = np.sqrt(np.maximum(cv2.GaussianBlur(L * L, (0, 0), sig) - mu * mu, 0.0)) > 5.0
-    nonskin = ((p < 0.5) & ((np.hypot(d[..., 1], d[..., 2]) > 3.0) | textured) & (feats == 0) & near)
+    off_hue = np.hypot(d[..., 1], d[..., 2]) > 3.0
+    nonskin = ((p < 0.5) & (off_hue | (textured & (np.abs(d[..., 0]) > 3.0))) & (feats == 0) & near)
     nonskin = nonskin.astype(np.uint8)
     if not nonskin.any():
         return np.zeros(shape, np.uint8)
@@ -142,7 +143,16 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     above = ((xx - o[0]) * v[0] + (yy - o[1]) * v[1]) < mouth_v
     seed = (nonskin > 0) & (inner == 0) & above
     _, labels = cv2.connectedComponents(nonskin, connectivity=8)
-    hit = np.unique(labels[seed])
+    # ...and reach into the face (a strand across it), not only lie along its edge (temple hair,
+    # ears, the face's own shadowed edge), where the feathered paste fades anyway
+    deep = cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(1, int(0.25 * iod)) + 1,) * 2))
+    seeded = np.unique(labels[seed])
+    hit = np.intersect1d(seeded, np.unique(labels[deep > 0]))
+    # along the edge only a strand of clearly other colour (not the face's shadowed, wrinkled edge)
+    chroma_dev = np.hypot(d[..., 1], d[..., 2])
+    for lb in np.setdiff1d(seeded, hit):
+        if lb > 0 and float(np.median(chroma_dev[labels == lb])) > 6.0:
+            hit = np.append(hit, lb)
     hit = hit[hit > 0]
     if len(hit) == 0:
         return np.zeros(shape, np.uint8)
@@ -177,15 +187,6 @@ def source_keep(img: np.ndarray, xy: np.ndarray, iod: float) -> tuple[np.ndarray
     inside = region.astype(np.float32) / 255.0
     skin = skin_probability(img, xy, iod) > 0.5
     keep = np.maximum(inside, skin.astype(np.float32))
-    # near the outline (temples, cheek edges by the ears) anything that is not skin (hair, an ear-ring,
-    # the ear's shadow, background) is left out: the scene's own cheek edge shows there instead
-    inner = cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(1, int(0.18 * iod)) + 1,) * 2))
-    o, v = _face_frame(xy)
-    h, w = shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    above = ((xx - o[0]) * v[0] + (yy - o[1]) * v[1]) < float((xy[[61, 291]].mean(0) - o) @ v)
-    edge_junk = ~skin & (inner == 0) & above & (feature_mask(shape, xy, iod, grow=0.03) == 0)
-    keep[edge_junk] = 0.0
     return hair, np.clip(cv2.GaussianBlur(keep, (0, 0), max(0.8, 0.02 * iod)), 0.0, 1.0)
 
 
