@@ -63,7 +63,7 @@ def _children(pid: int) -> list[int]:
 
 
 def _kill_tree(pid: int) -> None:
-    """SIGKILL the worker and its work horse (rq forks one per job, in its own session)."""
+    """SIGKILL the worker and its job process (the supervisor's child that runs the jobs)."""
     for child in _children(pid):
         _kill_tree(child)
     try:
