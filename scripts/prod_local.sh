@@ -133,6 +133,7 @@ DJANGO_STATIC_ROOT=$P/static
 LLS_VAR_DIR=$P/data
 LLS_MEDIA_BACKEND=local
 PRIVATE_MEDIA_ACCEL_PREFIX=/protected/
+LLS_PRIVATE_MEDIA_GROUP=$(is_root && echo www-data)
 DJANGO_SECURE_SSL_REDIRECT=0
 LLS_INSECURE_COOKIES_FOR_LOOPBACK=1
 EMAIL_URL=file://$P/mail
@@ -218,6 +219,10 @@ up() {
   system_packages
   python_packages
   mkdir -p "$RUN" "$LOG" "$P/data/private" "$P/static"
+  # Private files are 0640 in 0750 folders (production settings): nginx reads them through the folder's
+  # group, inherited by everything created below it (setgid).
+  if is_root; then chgrp www-data "$P/data/private"; fi
+  chmod 2750 "$P/data/private"
   app_down
   postgres_up
   redis_up

@@ -197,7 +197,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media-not-public/"
 STORAGES = {
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "loveloveshot.storage.PrivateFileSystemStorage",  # FileSystemStorage + PRIVATE_MEDIA_GROUP
         "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -277,9 +277,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # Content-Length before reading (loveloveshot.middleware) and nginx's client_max_body_size is rendered
 # from the same number (scripts/prod_nginx_conf.sh).
 UPLOAD_MAX_REQUEST_BYTES = _limits.UPLOAD_MAX_REQUEST_BYTES
-# Private files and folders are readable by the service user only.
-FILE_UPLOAD_PERMISSIONS = 0o600
-FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Private files and folders are readable by the service user only (0600/0700). When nginx streams them
+# (X-Accel-Redirect), nginx's user must read them too: PRIVATE_MEDIA_GROUP (env LLS_PRIVATE_MEDIA_GROUP;
+# production defaults to Debian nginx's "www-data") makes them 0640/0750 and owned by that group
+# (loveloveshot/storage.py): readable by nginx, never world-readable.
+PRIVATE_MEDIA_GROUP = env("LLS_PRIVATE_MEDIA_GROUP", "") or ""
+FILE_UPLOAD_PERMISSIONS = 0o640 if PRIVATE_MEDIA_GROUP else 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750 if PRIVATE_MEDIA_GROUP else 0o700
 PLAN_PHOTO_LIMITS = {"standard": (1, 1), "premium": (3, 5)}
 PREMIUM_MAX_RESULTS = 10
 JOB_MAX_ATTEMPTS = 3

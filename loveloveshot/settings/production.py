@@ -116,6 +116,14 @@ elif MEDIA_BACKEND == "local":
     PRIVATE_MEDIA_ACCEL_PREFIX = env("PRIVATE_MEDIA_ACCEL_PREFIX", "/protected/")
 else:
     raise ImproperlyConfigured("LLS_MEDIA_BACKEND must be 'local' or 's3'.")
+# nginx streams private files (X-Accel-Redirect): they belong to nginx's group and are 0640/0750, never
+# world-readable (loveloveshot/storage.py). The service user must be in that group; set
+# LLS_PRIVATE_MEDIA_GROUP= (empty) when nginx runs as the service user itself.
+if PRIVATE_MEDIA_ACCEL_PREFIX and MEDIA_BACKEND == "local":
+    STORAGES["default"] = {**STORAGES["default"], "BACKEND": "loveloveshot.storage.PrivateFileSystemStorage"}
+    PRIVATE_MEDIA_GROUP = env("LLS_PRIVATE_MEDIA_GROUP", "www-data") or ""
+    FILE_UPLOAD_PERMISSIONS = 0o640 if PRIVATE_MEDIA_GROUP else 0o600
+    FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750 if PRIVATE_MEDIA_GROUP else 0o700
 
 LOGGING = {
     "version": 1,

@@ -113,6 +113,22 @@ def stack(transactional_db, settings, _private_media, tmp_path):
         sys.stdout.write(f"--- {log.name} (tail) ---\n{log.read_text(errors='replace')[-3000:]}\n")
 
 
+class _TestBrowser:
+    """Playwright's ``wait_for_function("...")`` evaluates its string in the page, which the site's
+    strict CSP (no 'unsafe-eval') refuses: test contexts bypass the CSP unless a test asks for the real
+    one with ``bypass_csp=False`` (tests/e2e/test_csp.py checks every page under the policy itself)."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **kwargs):
+        kwargs.setdefault("bypass_csp", True)
+        return self._browser.new_context(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
@@ -121,7 +137,7 @@ def browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
+        yield _TestBrowser(b)
         b.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 

@@ -58,7 +58,7 @@ def test_every_main_page_works_under_the_strict_csp(stack, browser, django_user_
     )
     scene = concept.scenes.first()
 
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ko-KR")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ko-KR", bypass_csp=False)
     context.add_init_script(RECORD_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(30_000)

@@ -193,3 +193,43 @@ def test_private_files_are_0600_in_0700_folders_and_no_empty_folders_stay(user, 
         assert mode == (0o700 if path.is_dir() else 0o600), (str(path), oct(mode))
     assert not (_private_media / "uploads" / str(job.public_id)).exists()
     assert {d for d in empty_dirs(_private_media) if d.startswith("uploads/")} == set()
+
+
+def test_with_a_media_group_nginx_reads_private_files_and_nobody_else_does(settings, tmp_path):
+    """Production (nginx streams files by X-Accel-Redirect): files 0640 / folders 0750, owned by nginx's
+    group (loveloveshot/storage.py) — readable by nginx's user, by no one else."""
+    import grp
+    import os
+    import shutil
+    import subprocess
+
+    from django.core.files.base import ContentFile
+
+    from loveloveshot.storage import PrivateFileSystemStorage
+
+    is_root = os.geteuid() == 0
+    try:
+        group = "www-data" if is_root else grp.getgrgid(os.getgid()).gr_name
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        group, gid = grp.getgrgid(os.getgid()).gr_name, os.getgid()
+    settings.PRIVATE_MEDIA_GROUP = group
+    settings.FILE_UPLOAD_PERMISSIONS, settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o640, 0o750
+    root = tmp_path / "private"
+    storage = PrivateFileSystemStorage(location=str(root))
+    name = storage.save("results/7/photo.jpg", ContentFile(b"\xff\xd8 not really a photo"))
+    path = root / name
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640 and path.stat().st_gid == gid
+    for folder in (path.parent, path.parent.parent, root):
+        assert stat.S_IMODE(folder.stat().st_mode) & 0o007 == 0, folder  # nothing for "others"
+        assert folder.stat().st_gid == gid, folder
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o750
+    if is_root and group == "www-data" and shutil.which("runuser"):
+        os.chmod(tmp_path, 0o755)  # pytest's own tmp folders above are not ours to judge
+        for parent in tmp_path.parents:
+            if stat.S_IMODE(parent.stat().st_mode) & 0o001 == 0:
+                os.chmod(parent, parent.stat().st_mode | 0o001)
+        readable = subprocess.run(["runuser", "-u", "www-data", "--", "cat", str(path)], capture_output=True)
+        assert readable.returncode == 0, readable.stderr
+        refused = subprocess.run(["runuser", "-u", "nobody", "--", "cat", str(path)], capture_output=True)
+        assert refused.returncode != 0
