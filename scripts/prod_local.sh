@@ -219,10 +219,6 @@ up() {
   system_packages
   python_packages
   mkdir -p "$RUN" "$LOG" "$P/data/private" "$P/static"
-  # Private files are 0640 in 0750 folders (production settings): nginx reads them through the folder's
-  # group, inherited by everything created below it (setgid).
-  if is_root; then chgrp www-data "$P/data/private"; fi
-  chmod 2750 "$P/data/private"
   app_down
   postgres_up
   redis_up
