@@ -15,8 +15,8 @@ from .services import job_retry
 # The admin index gets a "Queue dashboard" link to django-rq's dashboard (/admin/rq/). django-rq 4.x
 # registers its own "Django-RQ" entry (/admin/django_rq/dashboard/), but only users holding the
 # django_rq.admin permission (superusers) see it; every staff member may open /admin/rq/.
-# The template lives in gallery/templates/admin/; it cannot be called admin/index.html there because
-# django.contrib.admin comes before gallery in INSTALLED_APPS and its own index.html would win.
+# The template lives in studio/templates/admin/; it cannot be called admin/index.html there because
+# django.contrib.admin comes before studio in INSTALLED_APPS and its own index.html would win.
 admin.site.index_template = "admin/lls_index.html"
 
 
