@@ -151,7 +151,10 @@ def warm(queue_names) -> None:
         except ImportError:
             return
         if hasattr(checks, "warm"):
-            checks.warm()
+            try:
+                checks.warm()
+            except Exception as exc:  # a broken gate model fails the checks cleanly; keep serving
+                logger.warning("photo check models not ready at start (%s: %s)", type(exc).__name__, exc)
 
 
 def _die_with_supervisor() -> None:
@@ -187,25 +190,31 @@ def serve(queue_names=DEFAULT_QUEUES, *, name: str | None = None, burst: bool = 
     runs = 0
     while not stop.is_set():
         runs += 1
-        worker = _job_worker_class()(queues, connection=connection,
-                                     name=f"{name}.{os.getpid()}.{runs}" if name else None)
+        worker = None
+        began = time.monotonic()
         try:
+            worker = _job_worker_class()(queues, connection=connection,
+                                         name=f"{name}.{os.getpid()}.{runs}" if name else None)
+            if stop.is_set():
+                return 0
             worker.work(burst=burst, logging_level="WARNING", with_scheduler=False)
         except (RedisError, OSError):
             outage.down()  # e.g. rq registering the worker's birth or death while Redis is away
         except StopRequested:
             return 0
         connections.close_all()
-        if worker.stop_asked or worker._stop_requested:
+        if worker is not None and (worker.stop_asked or worker._stop_requested):
             return 0
         # rq's loop ended without a stop request: Redis went away, or (burst) the queues are empty.
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
+        if time.monotonic() - began > 60:
+            backoff.reset()
         if redis_ok(connection):
             outage.up()
             if burst:
                 return 0
-            backoff.reset()
+            stop.wait(backoff.step())  # rq quit for another reason: do not spin
             continue
         outage.down()
         while not stop.is_set() and not redis_ok(connection):
