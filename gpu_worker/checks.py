@@ -58,7 +58,11 @@ def check_job(job_public_id: str) -> str:
     if job is None or job.status != Job.Status.CHECKING:
         return "skipped"
     try:
-        engine = gate_engine()
+        try:
+            engine = gate_engine()
+        except EngineError as exc:  # broken or missing weights: tell the user, keep the photos for a retry
+            services.job_fail(job=job, code=exc.code, detail=f"photo check: {exc}")
+            return "failed"
         faces: dict[int, object] = {}
         while True:
             job.refresh_from_db(fields=["status"])

@@ -411,6 +411,13 @@ def job_retry(*, job: Job) -> Job:
         job = Job.objects.select_for_update().get(pk=job.pk)
         if not job.can_retry or not job.photos.exists():
             raise ValidationError(_("This job can no longer be retried. Please start a new one."))
+        if job.photos.exclude(verdict=JobPhoto.Verdict.OK).exists():
+            # failed before its photos were all checked (e.g. the check worker could not load its
+            # models): back to the photo check, which queues the swap when every photo passes
+            _transition(job, {"type": "status", "status": Job.Status.CHECKING}, status=Job.Status.CHECKING,
+                        stage="", progress=0)
+            _enqueue_check_after_commit(job)
+            return job
         _transition(
             job,
             {"type": "status", "status": Job.Status.QUEUED},
