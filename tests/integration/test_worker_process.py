@@ -20,7 +20,7 @@ from channels.testing import WebsocketCommunicator
 
 from accounts.services import consent_record_create
 from studio import services
-from studio.consumers import TRY_AGAIN_LATER, JobConsumer
+from studio.consumers import TRY_AGAIN_LATER
 from studio.models import Job
 from tests.builders import build_concept, run_checks, upload
 
@@ -48,8 +48,8 @@ def _spawn(settings, private_root, log_path) -> subprocess.Popen:
     }
     log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the process
     # one job process for both queues: a job's photo check runs first and queues its swap
-    return subprocess.Popen([sys.executable, "manage.py", "gpu_worker", "--queues", "check,swap"], cwd=REPO, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen([sys.executable, "manage.py", "gpu_worker", "--queues", "check,swap"], cwd=REPO,
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -153,16 +153,25 @@ def test_worker_rides_out_a_redis_outage_and_goes_on_with_the_queue(outage_secon
     assert "Traceback" not in text, text
 
 
-def test_job_socket_while_redis_is_down_says_reconnecting_and_closes_cleanly(user, session_redis):
+def _socket(cookie: bytes, job) -> WebsocketCommunicator:
+    """The whole ASGI application (origin check, session auth, routing) with the user's session cookie."""
+    from loveloveshot.asgi import application
+
+    return WebsocketCommunicator(application, f"/ws/jobs/{job.public_id}/",
+                                 headers=[(b"cookie", cookie), (b"origin", b"http://testserver"),
+                                          (b"host", b"testserver")])
+
+
+def test_job_socket_while_redis_is_down_says_reconnecting_and_closes_cleanly(user, client, session_redis):
     concept = build_concept()
     job = services.job_create(user=user, concept=concept, photos_a=[upload("obama.jpg")],
                               photos_b=[upload("biden.jpg")], consent=_consent(user))
     run_checks()  # the photo check passes and the swap waits in line
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
 
     async def talk():
-        communicator = WebsocketCommunicator(JobConsumer.as_asgi(), f"/ws/jobs/{job.public_id}/")
-        communicator.scope["user"] = user
-        communicator.scope["url_route"] = {"kwargs": {"public_id": job.public_id}}
+        communicator = _socket(cookie, job)
         connected, _ = await communicator.connect(timeout=20)
         frames = []
         if connected:
@@ -184,11 +193,9 @@ def test_job_socket_while_redis_is_down_says_reconnecting_and_closes_cleanly(use
     assert frames[1] == {"type": "reconnecting"}
     assert closed == {"type": "websocket.close", "code": TRY_AGAIN_LATER}
 
-    # and with Redis back, the same socket path works normally
+    # and with Redis back, the same socket works normally
     async def normal():
-        communicator = WebsocketCommunicator(JobConsumer.as_asgi(), f"/ws/jobs/{job.public_id}/")
-        communicator.scope["user"] = user
-        communicator.scope["url_route"] = {"kwargs": {"public_id": job.public_id}}
+        communicator = _socket(cookie, job)
         connected, _ = await communicator.connect(timeout=20)
         frame = await communicator.receive_json_from(timeout=20)
         await communicator.disconnect()
