@@ -291,3 +291,21 @@ def test_stuck_check_is_enqueued_again_by_the_sweeper(user, settings):
     run_worker()
     job.refresh_from_db()
     assert job.status == Job.Status.DONE
+
+
+def test_form_copy_states_the_measured_time(client, user):
+    """Issue 16: "usually about N seconds" from measured runs, not "a few minutes"."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    concept = build_concept()
+    now = timezone.now()
+    for seconds in (31, 33, 34):
+        Job.objects.create(user=user, concept=concept, plan="standard", status=Job.Status.DONE,
+                           started_at=now - timedelta(seconds=seconds), finished_at=now)
+    client.force_login(user)
+    page = client.get(reverse("studio:job-new"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "usually takes about 35 seconds" in page and "a few minutes" not in page
+    page = client.get(reverse("studio:job-new"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "보통 35초쯤" in page
