@@ -147,13 +147,21 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     # ears, the face's own shadowed edge), where the feathered paste fades anyway
     deep = cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(1, int(0.25 * iod)) + 1,) * 2))
     seeded = np.unique(labels[seed])
-    hit = np.intersect1d(seeded, np.unique(labels[deep > 0]))
-    # along the edge only a strand of clearly other colour (not the face's shadowed, wrinkled edge)
+    deep_hit = np.unique(labels[deep > 0])
     chroma_dev = np.hypot(d[..., 1], d[..., 2])
-    for lb in np.setdiff1d(seeded, hit):
-        if lb > 0 and float(np.median(chroma_dev[labels == lb])) > 6.0:
-            hit = np.append(hit, lb)
-    hit = hit[hit > 0]
+    dt = cv2.distanceTransform(nonskin, cv2.DIST_L2, 3)
+    hit = []
+    for lb in seeded:
+        if lb == 0:
+            continue
+        comp = labels == lb
+        colour = float(np.median(chroma_dev[comp]))
+        if float(dt[comp].mean()) > 0.05 * iod:
+            if colour > 8.0:  # a wide lock of clearly other colour; else the face's shadowed side
+                hit.append(lb)
+        elif lb in deep_hit or colour > 6.0:  # a strand across the face, or one of clearly other colour
+            hit.append(lb)
+    hit = np.array(hit, np.int32)
     if len(hit) == 0:
         return np.zeros(shape, np.uint8)
     # below the mouth only at the sides, clear of the jaw line (jaw shadows and beards are not hair)
