@@ -191,6 +191,19 @@ class MeshLandmarker:
         img = to_bgr_u8(img)
         M = self.crop_transform(face)
         s = math.sqrt(abs(np.linalg.det(M[:, :2])))
+        # only the part of the photo the crop covers is touched (cost independent of the photo size)
+        Mi0 = cv2.invertAffineTransform(M)
+        n0 = float(self.crop_side)
+        corners = np.array([[0, 0], [n0, 0], [0, n0], [n0, n0]]) @ Mi0[:, :2].T + Mi0[:, 2]
+        h0, w0 = img.shape[:2]
+        bx0, by0 = max(0, int(corners[:, 0].min()) - 2), max(0, int(corners[:, 1].min()) - 2)
+        bx1, by1 = min(w0, int(math.ceil(corners[:, 0].max())) + 2), min(h0, int(math.ceil(corners[:, 1].max())) + 2)
+        if bx1 - bx0 >= 8 and by1 - by0 >= 8 and (bx0 > 0 or by0 > 0 or bx1 < w0 or by1 < h0):
+            img = img[by0:by1, bx0:bx1]
+            M = M.copy()
+            M[:, 2] += M[:, :2] @ np.array([bx0, by0], np.float64)
+        else:
+            bx0 = by0 = 0
         interp = cv2.INTER_AREA if s < 0.8 else cv2.INTER_LINEAR
         if s < 0.5:  # pre-shrink so the crop doesn't alias
             small = cv2.resize(img, None, fx=s * 1.5, fy=s * 1.5, interpolation=cv2.INTER_AREA)
@@ -215,7 +228,7 @@ class MeshLandmarker:
         n = self.crop_side
         pc = np.array([[p.x * n, p.y * n, p.z * n] for p in lm[:N_LANDMARKS]], dtype=np.float64)
         Minv = cv2.invertAffineTransform(M)
-        xy = pc[:, :2] @ Minv[:, :2].T + Minv[:, 2]
+        xy = pc[:, :2] @ Minv[:, :2].T + Minv[:, 2] + np.array([bx0, by0], np.float64)
         pts = np.hstack([xy, pc[:, 2:3] / s]).astype(np.float32)
         out = Landmarks(pts)
         err = np.linalg.norm(out.eye_centers - face.kps[:2], axis=1).max() / max(face.eye_distance, 1e-3)

@@ -54,10 +54,22 @@ def poly_mask(shape: tuple[int, int], poly: np.ndarray, hull: bool = False) -> n
 
 
 def dilate(m: np.ndarray, px: float) -> np.ndarray:
+    """Grow a uint8 mask by ``px`` (a disc); by distance transform for large radii (cost independent of px)."""
     r = int(round(px))
     if r < 1:
         return m
-    return cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    if r <= 3:
+        return cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    dist = cv2.distanceTransform((m == 0).astype(np.uint8), cv2.DIST_L2, 3)
+    return (dist <= r).astype(np.uint8) * 255
+
+
+def erode(m: np.ndarray, px: float) -> np.ndarray:
+    """Shrink a uint8 mask by ``px`` (see :func:`dilate`)."""
+    r = int(round(px))
+    if r < 1:
+        return m
+    return (cv2.distanceTransform((m > 0).astype(np.uint8), cv2.DIST_L2, 3) > r).astype(np.uint8) * 255
 
 
 def sample_model(lab: np.ndarray, xy: np.ndarray, iod: float) -> SkinModel:
@@ -135,7 +147,7 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     nonskin = nonskin.astype(np.uint8)
     if not nonskin.any():
         return np.zeros(shape, np.uint8)
-    inner = cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(1, int(0.12 * iod)) + 1,) * 2))
+    inner = erode(region, max(1, int(0.12 * iod)))
     o, v = _face_frame(xy)
     mouth_v = float((xy[[61, 291]].mean(0) - o) @ v)
     h, w = shape
@@ -145,18 +157,21 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     _, labels = cv2.connectedComponents(nonskin, connectivity=8)
     # ...and reach into the face (a strand across it), not only lie along its edge (temple hair,
     # ears, the face's own shadowed edge), where the feathered paste fades anyway
-    deep = cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(1, int(0.25 * iod)) + 1,) * 2))
+    deep = erode(region, max(1, int(0.25 * iod)))
     seeded = np.unique(labels[seed])
     deep_hit = np.unique(labels[deep > 0])
     chroma_dev = np.hypot(d[..., 1], d[..., 2])
     dt = cv2.distanceTransform(nonskin, cv2.DIST_L2, 3)
+    nl = int(labels.max()) + 1
+    count = np.maximum(np.bincount(labels.ravel(), minlength=nl), 1)
+    mean_dt = np.bincount(labels.ravel(), weights=dt.ravel(), minlength=nl) / count
+    mean_col = np.bincount(labels.ravel(), weights=chroma_dev.ravel(), minlength=nl) / count
     hit = []
     for lb in seeded:
         if lb == 0:
             continue
-        comp = labels == lb
-        colour = float(np.median(chroma_dev[comp]))
-        if float(dt[comp].mean()) > 0.05 * iod:
+        colour = float(mean_col[lb])
+        if float(mean_dt[lb]) > 0.05 * iod:
             if colour > 8.0:  # a wide lock of clearly other colour; else the face's shadowed side
                 hit.append(lb)
         elif lb in deep_hit or colour > 6.0:  # a strand across the face, or one of clearly other colour
@@ -251,21 +266,37 @@ def occlusion(img: np.ndarray, xy: np.ndarray, iod: float) -> dict[str, float]:
     return {"lower": lower_frac, "lips": lips_frac, "eyes": eye_frac, "fringe": brow_frac}
 
 
+def wide_blur(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur whose cost does not grow with sigma: wide ones run on a copy shrunk to ~3 px sigma."""
+    h, w = x.shape[:2]
+    d = sigma / 3.0
+    if d <= 1.5:
+        return cv2.GaussianBlur(x, (0, 0), sigma)
+    sw, sh = max(2, int(round(w / d))), max(2, int(round(h / d)))
+    small = cv2.GaussianBlur(cv2.resize(x, (sw, sh), interpolation=cv2.INTER_AREA), (0, 0), sigma * sw / w)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def fill_with_skin(img: np.ndarray, hole: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     """``img`` with the ``hole`` pixels replaced by the face's own skin around them: a mask-normalised
     blur of the skin-coloured pixels only, so the hair outside the face (unlike with a plain inpaint)
-    never bleeds back in. Smooth by design; grain and detail come back when the face is pasted."""
+    never bleeds back in. Smooth by design (computed on a small copy); grain and detail come back
+    when the face is pasted."""
+    h, w = img.shape[:2]
     sk = (skin_probability(img, xy, iod) > 0.8) & (dilate(hole, 0.05 * iod) == 0)  # not the strands' fringe
-    w = sk.astype(np.float32)
-    sig = max(2.0, 0.12 * iod)
-    num = cv2.GaussianBlur(img.astype(np.float32) * w[..., None], (0, 0), sig)
-    den = cv2.GaussianBlur(w, (0, 0), sig)[..., None]
-    wide = max(4.0, 0.5 * iod)  # where no skin is near, fall back to the face's mean skin colour
-    num2 = cv2.GaussianBlur(img.astype(np.float32) * w[..., None], (0, 0), wide)
-    den2 = cv2.GaussianBlur(w, (0, 0), wide)[..., None]
-    mean = (img.astype(np.float32)[sk].mean(0) if sk.any() else img.reshape(-1, 3).mean(0))
+    f = min(1.0, 24.0 / max(iod, 1.0))  # ~24 px between the eyes is plenty for a smooth fill
+    sw, sh = max(2, int(round(w * f))), max(2, int(round(h * f)))
+    wgt = cv2.resize(sk.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    col = cv2.resize(img.astype(np.float32) * sk[..., None], (sw, sh), interpolation=cv2.INTER_AREA)
+    i_s = iod * sw / w
+    num = cv2.GaussianBlur(col, (0, 0), max(0.8, 0.12 * i_s))
+    den = cv2.GaussianBlur(wgt, (0, 0), max(0.8, 0.12 * i_s))[..., None]
+    num2 = cv2.GaussianBlur(col, (0, 0), max(1.5, 0.5 * i_s))  # where no skin is near: wider
+    den2 = cv2.GaussianBlur(wgt, (0, 0), max(1.5, 0.5 * i_s))[..., None]
+    mean = img[sk].astype(np.float32).mean(0) if sk.any() else img.reshape(-1, 3).astype(np.float32).mean(0)
     far = np.where(den2 > 1e-3, num2 / np.maximum(den2, 1e-6), mean)
-    fill = np.where(den > 0.05, num / np.maximum(den, 1e-6), far)
+    fill = np.where(den > 0.05, num / np.maximum(den, 1e-6), far).astype(np.float32)
+    fill = cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR)
     a = cv2.GaussianBlur((hole > 0).astype(np.float32), (0, 0), max(0.7, 0.01 * iod))[..., None]
     out = img.astype(np.float32) * (1 - a) + fill * a
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
