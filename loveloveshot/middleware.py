@@ -113,14 +113,26 @@ class RequestSizeLimitMiddleware:
     @staticmethod
     def too_large(request, limit: int):
         # Runs before LocaleMiddleware and the session: pick the language here, answer without a template.
-        with translation.override(translation.get_language_from_request(request)):
+        api = request.path.startswith("/api/")
+        if api:  # the partner API's rule: English unless Accept-Language asks for another language
+            from .partner_api import api_language
+
+            language = api_language(request)
+        else:
+            language = translation.get_language_from_request(request)
+        with translation.override(language):
             message = _(
                 "Your photos are too large to send at once (%(mib)d MB at most in total). "
                 "Please choose smaller photos or fewer of them."
             ) % {"mib": limit // (1024 * 1024)}
             back = _("Back")
             language = translation.get_language()
-        if _wants_json(request):
+        if api:  # the partner API's one error format (RFC 9457 problem+json, documented 413)
+            from .problems import problem_response
+
+            response = problem_response("request_too_large", message, limit=limit)
+            response["Content-Language"] = language
+        elif _wants_json(request):
             response = JsonResponse({"detail": message, "code": "request_too_large"}, status=413)
         else:
             response = HttpResponse(

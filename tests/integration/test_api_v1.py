@@ -232,6 +232,30 @@ def test_oversized_field_and_too_many_fields_answer_json(api, settings):
 
 
 @pytest.mark.django_db
+def test_oversize_content_length_answers_problem_json_413_before_reading(api, settings):
+    """The request-size middleware (first in MIDDLEWARE) speaks the API's format under /api/: a
+    problem+json 413 with the limit, English by default, Korean on request. The Content-Length says
+    60 MB but only 10 bytes follow, so the 413 proves the body was never read."""
+    sixty_mb = 60 * 1024 * 1024
+    assert settings.UPLOAD_MAX_REQUEST_BYTES < sixty_mb
+
+    def oversize(**extra):
+        return api.generic("POST", JOBS, b"0123456789", content_type="multipart/form-data; boundary=xyz",
+                           CONTENT_LENGTH=str(sixty_mb), **extra)
+
+    body = _assert_problem(oversize(), 413, "request_too_large")
+    assert body["limit"] == settings.UPLOAD_MAX_REQUEST_BYTES
+    assert f"{settings.UPLOAD_MAX_REQUEST_BYTES // (1024 * 1024)} MB" in body["detail"]
+    assert "too large" in body["detail"]
+    korean = oversize(HTTP_ACCEPT_LANGUAGE="ko")
+    body = _assert_problem(korean, 413, "request_too_large")
+    assert korean["Content-Language"] == "ko" and "too large" not in body["detail"]
+    # the same answer without a token (the size check runs before authentication)
+    _assert_problem(APIClient().generic("POST", "/api/v1/webhooks/", b"{}", content_type="application/json",
+                                        CONTENT_LENGTH=str(sixty_mb)), 413, "request_too_large")
+
+
+@pytest.mark.django_db
 def test_405_415_and_validation_errors_share_the_format(api):
     _assert_problem(api.put(JOBS, {}), 405, "method_not_allowed")
     _assert_problem(api.post(JOBS, "{}", content_type="text/plain"), 415, "unsupported_media_type")
