@@ -286,3 +286,49 @@ def _wait(predicate, timeout=90.0):
             return
         time.sleep(0.2)
     raise AssertionError("timed out")
+
+
+# --- production process model (deploy/) -----------------------------------------------------------
+
+
+def test_production_runs_a_worker_and_the_scheduler_for_every_queue(settings):
+    """deploy/Procfile and the systemd units start a worker on each rq queue (webhooks included), and
+    the scheduler covers each one (webhook retries are rq Retry intervals)."""
+    sys.path.insert(0, str(REPO / "deploy"))
+    try:
+        import rq_scheduler
+    finally:
+        sys.path.remove(str(REPO / "deploy"))
+    queues = set(settings.RQ_QUEUES)
+    assert {"swap", "check", "webhooks"} <= queues and set(rq_scheduler.QUEUES) == queues
+    procfile = (REPO / "deploy/Procfile").read_text()
+    units = "\n".join(p.read_text() for p in (REPO / "deploy/systemd").glob("*.service"))
+    for text in (procfile, units):
+        assert "manage.py rqworker webhooks" in text
+        assert "gpu_worker --queues check" in text and "gpu_worker --queues swap" in text
+        assert "deploy/rq_scheduler.py swap check webhooks" in text
+
+
+@pytest.mark.django_db
+def test_the_deploy_scheduler_moves_a_webhook_retry_back_onto_the_queue(settings, tmp_path):
+    """deploy/rq_scheduler.py (no arguments: every queue) is the real rq scheduler process: a delivery
+    retry waiting in the webhooks queue's ScheduledJobRegistry is put back on the queue when due."""
+    from datetime import timedelta
+
+    import django_rq
+
+    queue = django_rq.get_queue("webhooks")
+    job = queue.enqueue_in(timedelta(seconds=1), "partners.tasks.deliver_webhook", 0)
+    assert job.id in queue.scheduled_job_registry and job.id not in queue.job_ids
+    log = open(tmp_path / "scheduler.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "deploy/rq_scheduler.py"], cwd=REPO, stdout=log,
+                            stderr=subprocess.STDOUT, env={**os.environ, "REDIS_URL": settings.REDIS_URL})
+    try:
+        _wait(lambda: job.id in queue.job_ids, timeout=120)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+        sys.stdout.write((tmp_path / "scheduler.log").read_text(errors="replace")[-2000:])
+    assert job.id not in queue.scheduled_job_registry
+    queue.remove(job.id)
