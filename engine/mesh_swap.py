@@ -440,15 +440,31 @@ class MeshSwapper:
                   scale, sharpen: bool, hair_w: np.ndarray | None = None):
         """Upscale the working-size result to the scene ROI and restore fine detail: the user's own (from
         the photo at the resolution it has) and, where that is not enough, the scene's fine band
-        (grain, pores) so the paste is neither soft nor grainless. Returns (roi result, mask, grain)."""
+        (grain, pores) so the paste is neither soft nor grainless. Only the mask's bounding box is
+        touched at full resolution (a few cheap passes). Returns (roi result, mask, grain)."""
         rh, rw = roi.shape[:2]
         wh, ww = roi_w.shape[:2]
-        up = lambda a: cv2.resize(a, (rw, rh), interpolation=cv2.INTER_LINEAR)  # noqa: E731
-        down = lambda a: cv2.resize(a, (ww, wh), interpolation=cv2.INTER_AREA)  # noqa: E731
+        ys, xs = np.nonzero(mask_w > 1.0 / 255)
+        if len(xs) == 0:
+            return roi.copy(), np.zeros((rh, rw), np.float32), 0.0
+        kx, ky = rw / ww, rh / wh
+        bx0, by0 = max(0, int(xs.min() * kx) - 2), max(0, int(ys.min() * ky) - 2)
+        bx1, by1 = min(rw, int((xs.max() + 1) * kx) + 3), min(rh, int((ys.max() + 1) * ky) + 3)
+        sw_, sh_ = bx1 - bx0, by1 - by0
+        # work -> full (sub-rectangle), the same sampling as cv2.resize(INTER_LINEAR)
+        A = np.float32([[ww / rw, 0, (bx0 + 0.5) * ww / rw - 0.5], [0, wh / rh, (by0 + 0.5) * wh / rh - 0.5]])
+
+        def up(a, interp=cv2.INTER_LINEAR):
+            return cv2.warpAffine(a, A, (sw_, sh_), flags=interp | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_REPLICATE)
+
+        def gray(a):
+            return cv2.cvtColor(a, cv2.COLOR_BGR2GRAY).astype(np.float32)
+
+        sub = roi[by0:by1, bx0:bx1]
         mask = np.clip(up(mask_w), 0.0, 1.0)
-        base = up(warped_w.astype(np.float32))
-        roi_f = roi.astype(np.float32)
-        hf_scene = roi_f - up(roi_w.astype(np.float32))
+        base = up(warped_w).astype(np.float32)
+        hf_scene = gray(sub) - up(gray(roi_w))
         skin = up(skin_w) > 0.5
         hf_user = None
         f_hi = min(1.0, scale * 1.25)
@@ -458,21 +474,24 @@ class MeshSwapper:
             k = f_hi / f_w
             mx = (up(map_x) + 0.5) * k - 0.5
             my = (up(map_y) + 0.5) * k - 0.5
-            hi = cv2.remap(crop_hi, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101).astype(np.float32)
-            hf_user = hi - up(down(hi))
+            hi = gray(cv2.remap(crop_hi, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101))
+            lo = cv2.resize(cv2.resize(hi, (max(2, int(round(sw_ / kx))), max(2, int(round(sh_ / ky)))),
+                                       interpolation=cv2.INTER_AREA), (sw_, sh_), interpolation=cv2.INTER_LINEAR)
+            hf_user = hi - lo
             if hair_w is not None:  # no strand detail where the hair was painted over
-                hf_user *= (1.0 - up(hair_w.astype(np.float32) / 255.0))[..., None]
+                hf_user *= 1.0 - up(hair_w.astype(np.float32) / 255.0)
         e_s = float(hf_scene[skin].std()) if skin.any() else 0.0
         e_u = float(hf_user[skin].std()) if (hf_user is not None and skin.any()) else 0.0
         w_s = 0.0 if e_s <= 1e-3 else float(np.clip(1.0 - (e_u / e_s) ** 2, 0.0, 1.0)) ** 0.5
-        fg = base
-        if hf_user is not None:
-            fg = fg + hf_user
+        detail = hf_user if hf_user is not None else np.zeros((sh_, sw_), np.float32)
         if w_s > 0:
-            # the scene's fine band, kept off its eyes/brows/lips (they need not sit under the user's)
+            # the scene's fine band (grey: no colour from the scene face), kept off its eyes/brows/lips
             fw = 1.0 - np.clip(cv2.GaussianBlur(up(feats_w.astype(np.float32) / 255.0), (0, 0), 2.0), 0, 1)
-            g = cv2.cvtColor(hf_scene, cv2.COLOR_BGR2GRAY)  # grey detail: no colour from the scene face
-            fg = fg + (w_s * fw * g)[..., None]
-        a = mask[..., None]
-        out = fg * a + roi_f * (1.0 - a)
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8), mask, w_s * e_s
+            detail = detail + w_s * fw * hf_scene
+        sub_f = sub.astype(np.float32)
+        out_sub = sub_f + mask[..., None] * (base + detail[..., None] - sub_f)
+        out = roi.copy()
+        out[by0:by1, bx0:bx1] = np.clip(out_sub + 0.5, 0, 255).astype(np.uint8)
+        full_mask = np.zeros((rh, rw), np.float32)
+        full_mask[by0:by1, bx0:bx1] = mask
+        return out, full_mask, w_s * e_s
