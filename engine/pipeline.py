@@ -154,8 +154,9 @@ class Engine:
 
     def choose_source(self, target: Face, target_lm: Landmarks | None, ident: Identity,
                       scene_shape: tuple[int, ...]) -> int:
-        """The user photo to paste into ``target``: closest head pose (yaw/pitch from the mesh), whole
-        face inside the photo, enough resolution; photos in ``ident.outliers`` only if nothing else."""
+        """The user photo to paste into ``target``: the most frontal one with the whole face inside the
+        photo and enough resolution, unless the scene's head pose is far (> ~15 degrees) from it, then
+        the closest pose (yaw/pitch from the mesh); photos in ``ident.outliers`` only if nothing else."""
         idx = [i for i in range(len(ident.faces)) if i not in ident.outliers] or list(range(len(ident.faces)))
         if target_lm is None or not any(ident.landmarks[i] is not None for i in idx):
             sub = Identity(faces=[ident.faces[i] for i in idx], images=[ident.images[i] for i in idx])
@@ -170,9 +171,12 @@ class Engine:
                 cost = 5.0 + self.swapper.source_cost(target, face, img.shape)
             else:
                 yaw, pitch, _ = ident.poses[i] if ident.poses[i] is not None else lm.pose()
-                pose = math.hypot(yaw - ty, 0.7 * (pitch - tp)) / 10.0  # 1 per 10 degrees
+                # a frontal photo carries the most identity; the pose-closest photo wins only when the
+                # scene's head pose differs from it by more than ~15 degrees (else pose costs nothing)
+                pose = max(0.0, math.hypot(yaw - ty, 0.7 * (pitch - tp)) - 15.0) / 10.0
+                frontal = math.hypot(yaw, 0.7 * pitch) / 20.0
                 cut = 1.0 - _oval_inside(lm, img.shape)
-                cost = pose + 4.0 * cut + 0.5 * upscale + 0.2 * (1.0 - face.score)
+                cost = pose + frontal + 4.0 * cut + 0.5 * upscale + 0.2 * (1.0 - face.score)
             if cost < best_cost:
                 best, best_cost = i, cost
         return best

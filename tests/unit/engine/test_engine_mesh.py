@@ -186,6 +186,16 @@ def test_pose_closest_user_photo_is_chosen(engine):
     assert engine.choose_source(ft, engine.landmarks(flipped, ft), ident, flipped.shape) == 0
 
 
+def test_frontal_user_photo_wins_when_the_pose_difference_is_small(engine):
+    """Premium: a frontal photo carries the most identity; a turned one is used only when the scene's
+    head pose is far from the frontal one (above)."""
+    photos = [load_portrait("obama.jpg"), load_portrait("obama3.jpg")]  # frontal; yaw +12, pitch -13
+    ident = engine.build_identity(photos)
+    scene = load_portrait("biden.jpg")  # yaw about +11: closer to obama3, but only ~10 degrees from frontal
+    target = engine.inspect(scene)[0]
+    assert engine.choose_source(target, engine.landmarks(scene, target), ident, scene.shape) == 0
+
+
 def test_outlier_photo_is_left_out(engine):
     photos = [load_portrait(n) for n in ("obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg")]
     ident = engine.build_identity(photos)
