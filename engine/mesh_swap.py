@@ -1,8 +1,12 @@
 """Dense-landmark face swap: piecewise-affine (mesh) warp of the user's face onto the scene face's
-geometry, an oval face mask without hair, scene mouth/eyes when expressions disagree, LAB colour and
-low-frequency lighting transfer, sharpness/grain matching, feathered alpha blend.
+geometry (the jaw line is the scene's), a face mask reaching the scene's jaw edge and fading over its
+forehead and cheeks, the user's hair strands painted over with their own skin (:mod:`engine.skin`),
+scene mouth/eyes when expressions disagree, LAB colour and low-frequency lighting transfer measured on
+skin only (clamped gains), sharpness/grain matching, feathered alpha blend.
 
-Everything runs on a region of interest around the scene face at the scene's own resolution.
+Every stage runs on a crop around the scene face scaled to at most ``work_iod`` px between the eyes;
+a larger face gets the result upscaled with the user's (or the scene's) fine detail added back, so
+the time per face does not depend on the scene's resolution.
 """
 
 from __future__ import annotations
