@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,6 +35,8 @@ os.chdir(REPO)
 sys.path.insert(0, str(REPO))
 
 PY = sys.executable
+# Each child gets SIGTERM if this supervisor dies, even by SIGKILL (util-linux's setpriv, Debian essential).
+DIE_WITH_US = ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
 PORT = int(os.environ.get("PORT", "8000"))
 REDIS_PORT = int(os.environ.get("REDIS_PORT", "6379"))
 VAR = REPO / "var"
@@ -103,7 +106,7 @@ class Child:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            self.cmd,
+            [*DIE_WITH_US, *self.cmd],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

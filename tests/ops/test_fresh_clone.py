@@ -120,14 +120,20 @@ def running_clone():
     try:
         yield run
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # the test failed before its own clean stop
-        for line in clone_processes(clone):
-            pid = int(line.split()[0])
+        if proc.poll() is None:  # the test failed before its own clean stop: let make run clean up
+            os.killpg(proc.pid, signal.SIGTERM)
             try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while (left := clone_processes(clone)) and time.monotonic() < deadline:
+            for line in left:
+                try:
+                    os.kill(int(line.split()[0]), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.5)
         log.close()
         if run["stopped"] and not os.environ.get("LLS_FRESH_CLONE_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
