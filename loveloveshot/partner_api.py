@@ -97,7 +97,27 @@ class PartnerSchema(AutoSchema):
         return [*super().get_override_parameters(), *RATE_LIMIT_HEADERS]
 
 
-class PartnerApi(APIView):
+class ApiLanguageScope:
+    """The API's language lasts for one request: the thread's previous language comes back afterwards.
+
+    Views activate the API language in ``initial()``; without restoring it, a thread that later serves a
+    site page, a websocket frame or a test would keep speaking the API's language (English by default)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        previous = translation.get_language()
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+            if getattr(response, "render", None) is not None and not response.is_rendered:
+                response.render()  # render while the request's language is active
+            return response
+        finally:
+            if previous:
+                translation.activate(previous)
+            else:
+                translation.deactivate()
+
+
+class PartnerApi(ApiLanguageScope, APIView):
     schema = PartnerSchema()
     renderer_classes = [JSONRenderer]
     authentication_classes = [TokenAuthentication]
@@ -267,7 +287,7 @@ BINARY = OpenApiTypes.BINARY
 PROBLEM_MEDIA = PROBLEM_CONTENT_TYPE
 
 
-class NotFoundApi(APIView):
+class NotFoundApi(ApiLanguageScope, APIView):
     """Catch-all under /api/v1/: a problem+json 404 for any method (not in the schema)."""
 
     renderer_classes = [JSONRenderer]

@@ -332,10 +332,10 @@ def test_screening_hook_can_refuse_an_upload(user, settings, _private_media):
 
 
 def test_users_can_never_supply_the_target_scene():
-    from studio.api import JobCreateApi
+    from studio.api import JobInputSerializer
     from studio.forms import JobForm
 
     # no field takes a target photo: only the couple's own photos, a curated concept, and choices
     assert set(JobForm().fields) == {"concept", "photos_a", "photos_b", "swap_slots", "consent", "partner_consent"}
-    assert set(JobCreateApi.InputSerializer().fields) == {"concept", "photos_a", "photos_b", "swap_slots", "consent"}
+    assert set(JobInputSerializer().fields) == {"concept", "photos_a", "photos_b", "swap_slots", "consent"}
     assert settings.TERMS_VERSION

@@ -58,7 +58,7 @@ def test_settings_come_from_the_environment(prod_env):
         "redis://127.0.0.1:6399/0",
         "/protected/",
         "True",
-        "django.core.files.storage.FileSystemStorage",
+        "loveloveshot.storage.PrivateFileSystemStorage",  # 0600/0700 files, group for nginx
     ]
 
 
