@@ -19,8 +19,8 @@ from engine.blend import alpha_blend, seamless_blend
 from engine.io import to_bgr_u8
 from engine.mask import face_axes, face_mask
 from engine.pipeline import Engine, Progress, Slot, safe_progress
-from engine.types import Face, NoFaceError, SceneError
 from engine.registry import RegistryReport
+from engine.types import Face, NoFaceError, SceneError
 
 from .onnx_models import OnnxEmbedder, OnnxSwapper, align_crop
 

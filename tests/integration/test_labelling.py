@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.services import consent_record_create
-from gallery.services import result_create
 from engine import provenance
+from gallery.services import result_create
 from studio import services
 from tests.builders import build_concept, upload
 

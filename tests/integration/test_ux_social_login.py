@@ -42,7 +42,8 @@ def test_providers_come_from_the_environment_and_are_hidden_without_it(no_social
     page = response.content.decode()
     assert 'data-testid="social-kakao"' in page
     # the button's POST is redirected to Kakao: the CSP's form-action allows exactly that origin
-    assert "form-action 'self' https://kauth.kakao.com https://accounts.kakao.com;" in response["Content-Security-Policy"]
+    csp = response["Content-Security-Policy"]
+    assert "form-action 'self' https://kauth.kakao.com https://accounts.kakao.com;" in csp
     assert 'data-testid="social-naver"' not in page and 'data-testid="social-google"' not in page
 
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from engine.types import ModelError
 from engine.neural.compat import gfpgan_v1_clean
 from engine.neural.onnx_models import OnnxEmbedder, OnnxSwapper, providers
 from engine.neural.restore import GfpganRestorer
+from engine.types import ModelError
 
 from . import tiny
 

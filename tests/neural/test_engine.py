@@ -2,12 +2,12 @@
 
 import numpy as np
 
-from gpu_worker import tasks
 from engine import Engine
 from engine.neural.engine import NeuralEngine, paste_back
 from engine.neural.onnx_models import align_crop
 from engine.neural.select import build_engine
 from engine.registry import check
+from gpu_worker import tasks
 
 from . import tiny
 

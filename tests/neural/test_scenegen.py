@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from gallery.models import Concept, Scene
 from engine import get_engine
 from engine.neural import scenegen
+from gallery.models import Concept, Scene
 
 from . import tiny
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from gallery.models import Concept
-from gallery.services import scene_create
 from engine import get_engine
-from engine.types import ModelError
 from engine.neural import scenegen
 from engine.registry import RegistryError, check, load_registry
+from engine.types import ModelError
+from gallery.models import Concept
+from gallery.services import scene_create
 
 logger = logging.getLogger("gallery.generate_scenes")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gallery.selectors import result_find_by_id_prefix
 from engine import decode_image, provenance
+from gallery.selectors import result_find_by_id_prefix
 
 
 def inspect_file(path: Path) -> dict:
