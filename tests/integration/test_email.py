@@ -30,6 +30,8 @@ def test_password_reset_mail_link_sets_a_new_password(client, user, password):
     assert message.to == [user.email]
     assert message.subject.startswith("[LoveLoveShot] ")
     assert "LoveLoveShot" in message.from_email
+    assert "example.com" not in message.subject + message.body  # the site is named (accounts 0004)
+    assert "LoveLoveShot" in message.body
 
     # The link carries the key; allauth moves it into the session and redirects to a key-less URL.
     page = client.get(_reset_link(message), follow=True)
