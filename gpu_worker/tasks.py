@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 
 from engine import EngineError, decode_image
-from gallery.services import result_create
+from gallery.services import ResultJobGone, result_create
 from studio import planning, services
 from studio.models import Job
 
@@ -167,6 +167,9 @@ def _run(job: Job) -> str:
         services.job_discard_results(job=job)
         services.job_purge_uploads(job=job)
         return "cancelled"
+    except ResultJobGone:  # deleted with its account, cancelled, or taken over by a later attempt: not ours
+        logger.info("Job %s gone while running; nothing stored", job.public_id)
+        return "gone"
     except EngineError as exc:
         services.job_fail(job=job, code=exc.code, detail=str(exc))
         return "failed"

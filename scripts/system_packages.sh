@@ -3,7 +3,12 @@
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-[ "${1:-}" = "--with-browser" ] && { [ -x /usr/bin/chromium ] || need+=(chromium fonts-noto-cjk); }
+# --with-browser: what `make test` needs besides redis: Debian chromium (+ CJK fonts) for the e2e tests and
+# nginx for the edge tests (tests/integration/test_hardening_nginx.py renders the production config).
+if [ "${1:-}" = "--with-browser" ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium fonts-noto-cjk)
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+fi
 if ((${#need[@]})); then
   echo "Installing Debian packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

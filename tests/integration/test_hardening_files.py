@@ -144,7 +144,7 @@ def test_admin_deletes_a_user_with_jobs_and_every_file_goes(admin_client, user, 
     _assert_gone(_private_media, files2, [job2.public_id])
 
 
-def test_account_deleted_while_its_job_runs_leaves_no_files(user, monkeypatch, _private_media):
+def test_account_deleted_while_its_job_runs_leaves_no_files(user, monkeypatch, _private_media, caplog):
     """The worker made the photo; the account is deleted just before it writes it: nothing is written
     (the job row is checked under the claim, with the write lock held, before any file)."""
     import gpu_worker.tasks as tasks
@@ -164,8 +164,10 @@ def test_account_deleted_while_its_job_runs_leaves_no_files(user, monkeypatch, _
         return real_result_create(**kwargs)
 
     monkeypatch.setattr(tasks, "result_create", delete_account_then_write)
-    run_worker()
+    with caplog.at_level("INFO", logger="gpu_worker.tasks"):
+        run_worker()
     assert calls, "the worker never reached the result write"
+    assert "gone while running" in caplog.text and "crashed" not in caplog.text  # an expected end, not a crash
     assert not Job.objects.filter(pk=job.pk).exists() and not Result.objects.exists()
     assert files_on_disk(_private_media) == scenes  # only the concept's scene files remain
     assert not (_private_media / "results" / str(user.pk)).exists()

@@ -14,7 +14,8 @@ from loveloveshot.middleware import CONTENT_SECURITY_POLICY
 from tests.conftest import REPO
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/system_packages.sh --prod)")
+if NGINX is None:  # `make test` installs it (scripts/system_packages.sh --with-browser): a missing nginx is an error
+    raise pytest.UsageError("nginx is not installed: bash scripts/system_packages.sh --with-browser")
 
 
 def _free_port() -> int:
