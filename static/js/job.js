@@ -79,15 +79,20 @@
     var wait = queuedUntil - Date.now();
     if (wait > 0 && leavesQueue(frame)) {
       held.push(frame);
-      holdTimer = window.setTimeout(function () {
-        holdTimer = null;
-        var frames = held;
-        held = [];
-        frames.forEach(receive);
-      }, wait);
+      holdTimer = window.setTimeout(drain, wait);
       return;
     }
     apply(frame);
+  }
+
+  // Frames held while "queued" was on screen are shown one by one afterwards, so a job that ran
+  // while it was held still shows its stages moving instead of jumping straight to the end.
+  var DRAIN_MS = 150;
+  function drain() {
+    holdTimer = null;
+    var frame = held.shift();
+    if (frame) apply(frame);
+    if (held.length) holdTimer = window.setTimeout(drain, DRAIN_MS);
   }
 
   function setPhoto(p) {
