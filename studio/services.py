@@ -275,8 +275,10 @@ def job_photo_replace(*, job: Job, slot: str, upload: UploadedFile) -> JobPhoto:
 
 
 def jobs_recheck_orphans(*, now=None) -> int:
-    """Jobs stuck in ``checking`` with unchecked photos and no check waiting (Redis was down at submit
-    or the check worker died mid-check): put their check back on the queue. Returns how many."""
+    """Jobs stuck in ``checking`` with unchecked photos and no check waiting or running (Redis was down
+    at submit, or the check worker died mid-check): put their check back on the queue. A check still
+    running (in the queue's started registry, which rq keeps alive with the worker's heartbeat and
+    clears when the worker dies) is left alone however long it takes. Returns how many."""
     now = now or timezone.now()
     before = now - timedelta(seconds=settings.JOB_ORPHAN_SECONDS)
     stuck = Job.objects.filter(
@@ -284,7 +286,9 @@ def jobs_recheck_orphans(*, now=None) -> int:
     ).distinct()
     if not stuck.exists():
         return 0
-    waiting = set(django_rq.get_queue(CHECK_QUEUE).get_job_ids())
+    check_queue = django_rq.get_queue(CHECK_QUEUE)
+    # waiting, or running now (entries "<rq id>" or "<rq id>:<execution id>"; a dead worker's expire)
+    waiting = set(check_queue.get_job_ids()) | set(check_queue.started_job_registry.get_job_ids())
     count = 0
     for job in stuck:
         if any(rq_id.startswith(job.check_rq_job_id) for rq_id in waiting):

@@ -250,11 +250,13 @@
 
     // cancelled: the uploads are gone; a cancel button while the job can still be stopped
     $("[data-testid=job-cancelled]").hidden = status !== "cancelled";
+    // Two different actions, never shown together: "stop" while the job is going, "delete" once it
+    // has ended (done, failed or cancelled).
+    var active = status === "checking" || status === "queued" || status === "running";
     var cancel = $("[data-cancel]");
-    if (cancel) {
-      cancel.hidden = !(status === "checking" || status === "queued" || status === "running" ||
-        (status === "failed" && state.can_retry));
-    }
+    if (cancel) cancel.hidden = !active;
+    var del = document.querySelector("[data-delete-job]");
+    if (del) del.hidden = active;
 
     // results
     $("[data-results-wrap]").hidden = status !== "done";
@@ -320,6 +322,12 @@
       link.title = T.tOpen;
       var img = document.createElement("img");
       img.src = r.thumb;
+      if (r.url) {
+        // the full image where the tile is wider than the 480 px thumbnail (desktop, phone at 2x)
+        img.srcset = r.thumb + " 480w, " + r.url + " " + (r.width || 1600) + "w";
+        img.sizes = results.length === 1 ? "(min-width: 760px) 700px, 100vw"
+          : "(min-width: 760px) 350px, (min-width: 700px) 50vw, 100vw";
+      }
       img.alt = fmt(T.tResultAlt, { n: index + 1 });
       if (r.width && r.height) {
         img.width = r.width;
@@ -346,6 +354,11 @@
   var reconnectTimer = null;
   var pollTimer = null;
   var stopped = false; // 4401/4404: the socket will never accept us; do not hammer it
+  // The server accepts and then says "reconnecting" (and closes with 1013) while Redis is away: such a
+  // socket is not healthy, so the backoff keeps growing. Only a state frame on a socket that has not
+  // said "reconnecting" (and does not close with 1013) resets it.
+  var degraded = false;
+  var TRY_AGAIN_LATER = 1013;
 
   function setLive(on) {
     var el = $("[data-live]");
@@ -393,6 +406,7 @@
   function onDown() {
     socketOpen = false;
     socket = null;
+    degraded = false;
     if (stopped) { stopPolling(); setLive(false); return; }
     setLive(false);
     startPolling();
@@ -410,21 +424,36 @@
       return;
     }
     socket = ws;
+    var healthy = false; // this socket delivered a state frame and never said "reconnecting"
     ws.onopen = function () {
       socketOpen = true;
-      retries = 0;
-      stopPolling();
+      degraded = false;
+      // The poll stops itself on its next tick while the socket is open (see startPolling).
       setLive(true);
     };
     ws.onmessage = function (event) {
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
+      if (socket !== ws) return;
+      if (frame && frame.type === "reconnecting") {
+        // The live channel is down on the server: poll status.json and keep the backoff growing.
+        degraded = true;
+        healthy = false;
+        socketOpen = false;
+        setLive(false);
+        startPolling();
+        return;
+      }
+      if (frame && frame.type === "state" && !degraded) healthy = true;
       receive(frame);
       if (isTerminal()) setLive(true);
     };
     ws.onclose = function (event) {
       if (socket !== ws) return;
       if (event.code === 4401 || event.code === 4404) stopped = true;
+      // A socket that was really live and then dropped (server restart, network) comes back fast;
+      // one that only ever said "try again later" keeps the growing backoff.
+      if (healthy && event.code !== TRY_AGAIN_LATER) retries = 0;
       onDown();
     };
     ws.onerror = function () { /* onclose follows and handles it */ };

@@ -300,6 +300,72 @@ def test_stuck_check_is_enqueued_again_by_the_sweeper(user, settings):
     assert job.status == Job.Status.DONE
 
 
+def test_a_check_still_running_is_not_queued_a_second_time(user, settings, monkeypatch):
+    """A check that runs longer than JOB_ORPHAN_SECONDS (slow models, many photos) is in the check
+    queue's started registry, not in the queue: the sweeper must leave it alone."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gpu_worker import checks
+
+    concept = build_concept()
+    job = create(user, concept)
+    entered, release = threading.Event(), threading.Event()
+    real_verdict = checks.photo_verdict
+
+    def held_verdict(engine, img):  # the real check, held in the middle of its first photo
+        entered.set()
+        assert release.wait(120)
+        return real_verdict(engine, img)
+
+    monkeypatch.setattr(checks, "photo_verdict", held_verdict)
+    worker = threading.Thread(target=run_checks)
+    worker.start()
+    try:
+        assert entered.wait(120)  # the check worker is running this job's check
+        check_queue = django_rq.get_queue("check")
+        assert check_queue.count == 0
+        assert any(i.startswith(job.check_rq_job_id) for i in check_queue.started_job_registry.get_job_ids())
+        settings.JOB_ORPHAN_SECONDS = 1
+        later = timezone.now() + timedelta(seconds=30)  # the check has been running "30 s"
+        assert services.jobs_recover(now=later)["rechecked"] == 0
+        assert check_queue.count == 0  # not queued a second time
+    finally:
+        release.set()
+        worker.join(180)
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED  # the one check finished the job's photos
+    assert django_rq.get_queue("check").count == 0
+    # once it has finished nothing is left to recheck, whatever the clock says
+    assert services.jobs_recover(now=timezone.now() + timedelta(seconds=30))["rechecked"] == 0
+
+
+def test_job_page_offers_stop_while_going_and_delete_once_ended(client, user):
+    """Issue 16 item 8: never two similar destructive buttons; "stop" while the job is going, "delete"
+    once it has ended; the form's plan line links to the plans page."""
+    import re
+
+    concept = build_concept()
+    job = create(user, concept)
+    client.force_login(user)
+    url = reverse("studio:job-detail", args=[job.public_id])
+
+    def shown(page, marker):
+        tag = re.search(r"<[^>]*" + marker + r"[^>]*>", page).group(0)
+        return " hidden" not in tag
+
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert shown(page, "data-cancel") and not shown(page, "data-delete-job")
+    assert "Stop now and delete our uploaded photos" in page
+    services.job_cancel(job=job)
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert not shown(page, "data-cancel") and shown(page, "data-delete-job")
+    assert "이 작업과 사진 모두 삭제하기" in page
+    form = client.get(reverse("studio:job-new")).content.decode()
+    assert re.search(r'<a href="/plans/" data-testid="form-plan-link">', form)
+
+
 def test_form_copy_states_the_measured_time(client, user):
     """Issue 16: "usually about N seconds" from measured runs, not "a few minutes"."""
     from datetime import timedelta
