@@ -1,8 +1,10 @@
 """Dense-landmark face swap: piecewise-affine (mesh) warp of the user's face onto the scene face's
 geometry (the jaw line is the scene's), a face mask reaching the scene's jaw edge and fading over its
 forehead and cheeks, the user's hair strands painted over with their own skin (:mod:`engine.skin`),
-scene mouth/eyes when expressions disagree, LAB colour and low-frequency lighting transfer measured on
-skin only (clamped gains), sharpness/grain matching, feathered alpha blend.
+scene mouth/eyes when expressions disagree, LAB colour transfer measured on skin only (clamped gains)
+followed by a smooth Lab colour field (blurred scene skin minus blurred paste skin, at the working
+size) matched fully near the paste's edge so its tone meets the scene's neck, ears and temples,
+sharpness/grain matching, feathered alpha blend.
 
 Every stage runs on a crop around the scene face scaled to at most ``work_iod`` px between the eyes;
 a larger face gets the result upscaled with the user's (or the scene's) fine detail added back, so
@@ -148,20 +150,22 @@ def piecewise_affine_maps(dst: np.ndarray, src: np.ndarray, shape: tuple[int, in
 
 
 def _normalized_blur(x: np.ndarray, m: np.ndarray, sigma: float) -> np.ndarray:
-    """Mask-normalised Gaussian blur. Wide blurs run on a copy shrunk so sigma is ~4 px (the result is
-    low-frequency anyway), which keeps the cost independent of sigma."""
+    """Mask-normalised Gaussian blur (``x`` one or more channels, ``m`` a 2-D weight). Wide blurs run on a
+    copy shrunk so sigma is ~4 px (the result is low-frequency anyway), which keeps the cost independent
+    of sigma."""
     h, w = x.shape[:2]
+    mx = x * (m[..., None] if x.ndim == 3 else m)
     d = sigma / 4.0
     if d > 1.5:
         sw, sh = max(2, int(round(w / d))), max(2, int(round(h / d)))
-        xs = cv2.resize(x * m, (sw, sh), interpolation=cv2.INTER_AREA)
+        xs = cv2.resize(mx, (sw, sh), interpolation=cv2.INTER_AREA)
         ms = cv2.resize(m, (sw, sh), interpolation=cv2.INTER_AREA)
         s = sigma * sw / w
-        out = cv2.GaussianBlur(xs, (0, 0), s) / np.maximum(cv2.GaussianBlur(ms, (0, 0), s), 1e-3)
+        den = np.maximum(cv2.GaussianBlur(ms, (0, 0), s), 1e-3)
+        out = cv2.GaussianBlur(xs, (0, 0), s) / (den[..., None] if x.ndim == 3 else den)
         return cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
-    num = cv2.GaussianBlur(x * m, (0, 0), sigma)
-    den = cv2.GaussianBlur(m, (0, 0), sigma)
-    return num / np.maximum(den, 1e-3)
+    den = np.maximum(cv2.GaussianBlur(m, (0, 0), sigma), 1e-3)
+    return cv2.GaussianBlur(mx, (0, 0), sigma) / (den[..., None] if x.ndim == 3 else den)
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -184,12 +188,18 @@ class MeshSwapper:
     upscaled mask. Time per face therefore does not depend on the scene's resolution.
     """
 
-    def __init__(self, scene_shape: float = 0.8, feather: float = 0.1, lighting: float = 0.3,
+    def __init__(self, scene_shape: float = 0.8, feather: float = 0.1, lighting: float = 0.5,
                  forehead_keep: float = 0.8, side_keep: float = 0.97, color_transfer: bool = True,
                  texture_match: bool = True, lighting_sigma: float = 0.6, work_iod: float = 120.0,
                  jaw_grow: float = 0.03, jaw_feather: float = 0.05, skin_cut: bool = True,
-                 stretch_min: float = 0.2, max_grain: float = 2.0, chroma_max: float = 1.15):
+                 stretch_min: float = 0.2, max_grain: float = 2.0, chroma_max: float = 1.15,
+                 lighting_chroma: float = 1.0, edge_match: float = 0.45, edge_sigma: float = 0.12,
+                 edge_gain_l: float = 1.0):
         self.lighting_sigma = float(lighting_sigma)
+        self.lighting_chroma = float(lighting_chroma)  # same for a*/b* (the tint of the scene's light)
+        self.edge_match = float(edge_match)  # eye distances inside the paste's edge over which the colour
+        self.edge_sigma = float(edge_sigma)  # is matched fully to the scene's, at this blur width
+        self.edge_gain_l = float(edge_gain_l)  # (lightness: this share of it)
         self.scene_shape = float(scene_shape)
         self.feather = float(feather)
         self.lighting = float(lighting)
@@ -404,11 +414,26 @@ class MeshSwapper:
             warped = lab_transfer(warped, roi_w, skin, ref_mask=ref, std_clip=(0.75, 1.3),
                                   chroma_clip=(0.0, self.chroma_max))  # > 1 pushes eye whites cyan
             if self.lighting > 0:
-                sig = self.lighting_sigma * iod_w
+                # low-frequency colour field: the paste's smooth Lab colour (blurred over skin) is moved
+                # to the scene face's at the same place, so its tone meets the scene's neck and ears
+                # and its lighting direction is the scene's; fine detail stays the user's
                 lw = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
-                ls = lab_scene[..., 0].astype(np.float32)
-                delta = _normalized_blur(ls, ref, sig) - _normalized_blur(lw[..., 0], skin, sig)
-                lw[..., 0] = np.clip(lw[..., 0] + self.lighting * np.clip(delta, -40, 40), 0, 255)
+                ls = lab_scene.astype(np.float32)
+
+                def field(sig: float) -> np.ndarray:
+                    return np.clip(_normalized_blur(ls, ref, sig) - _normalized_blur(lw, skin, sig), -40, 40)
+
+                gains = np.array([self.lighting, self.lighting_chroma, self.lighting_chroma], np.float32)
+                delta = gains * field(self.lighting_sigma * iod_w)
+                if self.edge_match > 0:
+                    # towards the paste's edge the colour is matched fully and more locally: the face
+                    # meets the scene's neck, ears and temples without a step; inside, the user's own
+                    # shading (an identity cue) is kept
+                    din = cv2.distanceTransform((mask > 0.5).astype(np.uint8), cv2.DIST_L2, 5) / iod_w
+                    wb = _smoothstep((self.edge_match - din) / (0.5 * self.edge_match))[..., None]
+                    eg = np.array([self.edge_gain_l, 1.0, 1.0], np.float32)
+                    delta = wb * eg * field(self.edge_sigma * iod_w) + (1.0 - wb * eg) * delta
+                lw = lw + delta
                 warped = cv2.cvtColor(np.clip(lw + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
         tm["color"] = time.perf_counter() - t
 

@@ -120,7 +120,8 @@ def test_user_hair_strands_never_reach_the_result(engine, user):
     hairy = _paint_strands(clean, ulm)
     fracs = {}
     for cut in (True, False):
-        sw = MeshSwapper(skin_cut=cut)
+        # the control (no hair cut) also without the edge colour match, which would half-hide the strands
+        sw = MeshSwapper(skin_cut=True) if cut else MeshSwapper(skin_cut=False, edge_match=0.0)
         out_h, info = sw.swap_detailed(scene, tlm, hairy, ulm)
         out_c, _ = sw.swap_detailed(scene, tlm, clean, ulm)
         d = np.abs(out_h.astype(np.int16) - out_c.astype(np.int16)).max(axis=2)
@@ -196,3 +197,24 @@ def test_no_seam_along_the_paste_boundary(engine, scene_name):
         hard_ratio = _grad(hard)[hband].mean() / _grad(scene)[hband].mean()
         assert hard_ratio > 1.8  # the measure does see a seam
         assert ratio < 1.6, (ratio, hard_ratio)
+
+
+@pytest.mark.parametrize("user,slot", [("faces/biden.jpg", 0), ("synthetic_faces/sfhq_pt1_00002921.jpg", 1)])
+def test_paste_tone_meets_the_scene_skin_around_it(engine, user, slot):
+    """The colour step the paste adds across its boundary (bench/engine_metrics.tone_step: mean Lab
+    0.15-0.3 eye distances inside vs the scene's neck/ear/temple skin 0.03-0.15 outside) stays below
+    the benchmark's ΔE 6, where global colour statistics alone leave a visible step (tuning split)."""
+    from bench.engine_metrics import tone_step
+
+    scene = load("scenes/xverse_couple_mw_studio.jpg")
+    target = engine.match_slots(scene, engine.suggest_slots(scene))[slot]
+    tlm = engine.landmarks(scene, target)
+    img = load(user)
+    _, ulm = _face(engine, img)
+    steps = {}
+    for name, sw in (("global", MeshSwapper(lighting=0.3, lighting_chroma=0.0, edge_match=0.0)),
+                     ("field", MeshSwapper())):
+        out, _ = sw.swap_detailed(scene, tlm, img, ulm)
+        steps[name] = tone_step(scene, out, tlm.xy[:468].astype(np.float64))[0]
+    assert steps["field"] < 6.0, steps
+    assert steps["field"] < steps["global"] - 1.0, steps
