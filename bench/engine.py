@@ -221,7 +221,8 @@ def git_state() -> str:
                                text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown commit"
-    return f"commit `{head}`" + (" with uncommitted changes in `engine/`" if dirty else " (engine/ clean)")
+    files = ", ".join(f"`{line[3:]}`" for line in dirty.splitlines())
+    return f"commit `{head}`" + (f" plus uncommitted changes in {files}" if dirty else " (engine/ clean)")
 
 
 def main() -> int:
@@ -633,9 +634,9 @@ def write_sheet(sheet: np.ndarray | None, path: Path, limit: int = 1_900_000) ->
     from PIL import Image
 
     img = Image.fromarray(cv2.cvtColor(sheet, cv2.COLOR_BGR2RGB))
-    for colours in (256, 128, 64):
-        img.quantize(colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.FLOYDSTEINBERG).save(
-            path, optimize=True)
+    for colours in (256, 192, 128):
+        palette = img.quantize(colours, method=Image.Quantize.MEDIANCUT)  # Pillow dithers only onto a palette
+        img.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG).save(path, optimize=True)
         if path.stat().st_size <= limit:
             return
 
