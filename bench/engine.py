@@ -48,6 +48,7 @@ NONSKIN_MAX = 0.05  # artifact (a): share of the pasted skin area that became no
 SEAM_MAX = 1.0  # artifact (b): added boundary edge in units of the scene's own strong edges there
 TONE_MAX = 6.0  # artifact (b): added colour step across the boundary, ΔE*ab (see the report for why)
 SCENE_SIDE = 1024
+ENGINE_STATE = "unknown commit"
 LM_FLOOR: list[float] = []  # landmark error of the unchanged scene faces after blur + JPEG (measurement noise)
 BIG_SIDE = 4096
 
@@ -244,6 +245,8 @@ def main() -> int:
     os.sched_setaffinity(0, {cpus[-1]})
     t_start = time.perf_counter()
 
+    global ENGINE_STATE
+    ENGINE_STATE = git_state()  # the engine code this process imports now
     from engine import Engine, decode_image, encode_jpeg, resize_max
     from engine.gate import check_photo
 
@@ -519,7 +522,7 @@ def report(cases, run_secs, stage_secs, big, big_shape, excluded, eng, elapsed) 
     lines = [
         "## Face-swap engine: held-out quality and speed (CPU, one core)",
         "",
-        f"Figures from {git_state()}, {time.strftime('%Y-%m-%d %H:%M %Z')}. Command: `{cmd}` "
+        f"Figures from {ENGINE_STATE}, {time.strftime('%Y-%m-%d %H:%M %Z')}. Command: `{cmd}` "
         f"(took {elapsed / 60:.1f} min) — {platform.machine()}, {os.cpu_count()} cores, pinned to one, no GPU; "
         f"load average {os.getloadavg()[0]:.1f} at the end (other processes share the core: timings are upper "
         f"bounds when it is above 1).",
