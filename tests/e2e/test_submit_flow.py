@@ -1,8 +1,11 @@
-"""The submit flow in Debian chromium at 390 px (issues 14 and 16): a refused photo never throws the
-others away; photo checks show on the job page and a rejected photo is replaced there; progress only
-moves forward, and "queued / #1 in line" is shown even when a worker is free."""
+"""The submit flow in Debian chromium at 390 px and 1280 px (issues 14 and 16): a refused photo never
+throws the others away; photo checks show on the job page and a rejected photo is replaced there;
+progress only moves forward, and "queued / #1 in line" is shown even when a worker is free; finished
+photos come with the full image for wide tiles; the live socket backs off while the server is
+reconnecting and the page polls meanwhile. Screenshots go to test-artifacts/."""
 
 import io
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
@@ -12,6 +15,21 @@ from tests.builders import build_concept
 from tests.conftest import faces_dir
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+ARTIFACTS = "test-artifacts"
+
+
+@pytest.fixture(params=[390, 1280], ids=["390px", "1280px"])
+def sized(request, browser):
+    """A Korean page at a phone width (390 px, 2x) and at a desktop width (1280 px)."""
+    width = request.param
+    phone = width < 640
+    context = browser.new_context(viewport={"width": width, "height": 844 if phone else 900},
+                                  device_scale_factor=2 if phone else 1, locale="ko-KR")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield SimpleNamespace(page=page, width=width)
+    context.close()
 
 
 def _login(page, url, user, password):
@@ -32,9 +50,9 @@ def _file(name, data, mime="image/jpeg"):
     return {"name": name, "mimeType": mime, "buffer": data}
 
 
-def test_a_bad_photo_among_several_keeps_the_others_marks_it_and_moves_focus(stack, phone, premium_user, password):
+def test_a_bad_photo_among_several_keeps_the_others_marks_it_and_moves_focus(stack, sized, premium_user, password):
     build_concept(slug="film-date")
-    page = phone
+    page = sized.page
     _login(page, stack.url, premium_user, password)
     page.goto(stack.url + "/studio/new/?concept=film-date")
     faces = faces_dir()
@@ -58,7 +76,7 @@ def test_a_bad_photo_among_several_keeps_the_others_marks_it_and_moves_focus(sta
     assert page.evaluate("document.activeElement.dataset.index") == "2"
     alert = page.locator("[data-testid=form-errors]")
     assert alert.is_visible() and alert.get_attribute("role") == "alert"
-    page.screenshot(path="test-artifacts/submit-bad-photo-390.png", full_page=False)
+    page.screenshot(path=f"{ARTIFACTS}/submit-bad-photo-{sized.width}.png", full_page=False)
 
     # before upload: a photo too small is marked at once, without asking the server
     page.locator("[data-testid=previews-a] [data-testid=preview-bad] .preview-remove").click()
@@ -102,10 +120,10 @@ RECORDER = """() => {
 }"""
 
 
-def test_rejected_photo_is_replaced_on_the_job_page_and_progress_only_moves_forward(stack, phone, user, password):
+def test_rejected_photo_is_replaced_on_the_job_page_and_progress_only_moves_forward(stack, sized, user, password):
     build_concept(slug="film-date")
     stack.start_worker()  # a free swap worker: the job starts the moment its photos pass
-    page = phone
+    page = sized.page
     _login(page, stack.url, user, password)
     page.goto(stack.url + "/studio/new/?concept=film-date")
     page.set_input_files("#id_photos_a", str(faces_dir() / "grace_hopper.jpg"))
@@ -121,7 +139,10 @@ def test_rejected_photo_is_replaced_on_the_job_page_and_progress_only_moves_forw
     page.wait_for_selector("[data-testid=photo-a0][data-verdict=ok]")
     assert "얼굴" in b0.inner_text()
     assert page.locator("[data-testid=job-status]").get_attribute("data-status") == "checking"
-    page.screenshot(path="test-artifacts/submit-rejected-photo-390.png", full_page=False)
+    # while the job is going: "stop" is offered, "delete" is not (two different actions)
+    assert page.locator("[data-testid=cancel-job]").is_visible()
+    assert not page.locator("[data-testid=delete-job]").is_visible()
+    page.screenshot(path=f"{ARTIFACTS}/submit-rejected-photo-{sized.width}.png", full_page=False)
 
     page.evaluate("window.__sameDocument = true")
     page.evaluate(RECORDER)
@@ -145,3 +166,55 @@ def test_rejected_photo_is_replaced_on_the_job_page_and_progress_only_moves_forw
     assert any(f["status"] == "running" and f["pct"] > 0 for f in frames), frames
     # a time estimate was shown while waiting or running
     assert any(f["eta"] for f in frames if f["status"] in ("queued", "running")), frames
+
+    # finished: the tile can load the full image where it is wider than the 480 px thumbnail
+    img = page.locator("[data-testid=results] img").first
+    assert " 480w" in img.get_attribute("srcset") and "/image" in img.get_attribute("srcset").split(",")[1]
+    img.evaluate("i => i.decode()")
+    # one tile ~700 px wide (desktop) or 390 px at 2x (phone): wider than the thumbnail, so the full image
+    assert img.evaluate("i => i.currentSrc").endswith("/image.jpg")
+    # ended: "delete" is offered, "stop" is not
+    assert page.locator("[data-testid=delete-job]").is_visible()
+    assert not page.locator("[data-testid=cancel-job]").is_visible()
+    page.screenshot(path=f"{ARTIFACTS}/submit-done-{sized.width}.png", full_page=False)
+
+
+def test_socket_backs_off_while_the_server_says_reconnecting_and_the_page_polls(stack, phone, user, password):
+    """During a Redis outage the job socket is accepted, says "reconnecting" and closes with 1013 (see
+    studio/consumers.py). The page must not reconnect every second: the backoff keeps growing (1 s,
+    2 s, 4 s, ...) and status.json is polled meanwhile. The socket server is Playwright's stand-in
+    giving exactly that answer; the page, the web server and the status endpoint are real."""
+    import json
+    import time
+
+    from studio.selectors import job_state
+
+    concept = build_concept(slug="film-date")
+    job = Job.objects.create(user=user, concept=concept, plan="standard", status=Job.Status.RUNNING,
+                             stage="swap", progress=40)
+    state = job_state(job=job)
+    opens = []
+
+    def outage(ws):
+        opens.append(time.monotonic())
+        ws.send(json.dumps({"type": "state", **state}))
+        ws.send(json.dumps({"type": "reconnecting"}))
+        ws.close(code=1013, reason="Try Again Later")
+
+    page = phone
+    polls = []
+    page.on("request", lambda r: polls.append(r.url) if "/status" in r.url else None)
+    _login(page, stack.url, user, password)
+    page.route_web_socket("**/ws/jobs/**", outage)
+    page.goto(f"{stack.url}/studio/jobs/{job.public_id}/")
+    deadline = time.monotonic() + 60
+    while len(opens) < 4 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)  # lets Playwright deliver the socket events; the condition is the count
+    assert len(opens) >= 4, opens
+    gaps = [b - a for a, b in zip(opens, opens[1:], strict=False)]
+    # growing: about 1 s, then 2 s, then 4 s (each plus up to 0.4 s jitter); never the 1 s treadmill
+    assert gaps[1] >= 1.8 and gaps[2] >= 3.6, gaps
+    assert len(polls) >= 3, polls  # the page kept itself up to date by polling status.json
+    assert "is-offline" in page.locator("[data-live]").get_attribute("class")
+    assert page.locator("[data-testid=job-status]").get_attribute("data-status") == "running"
+    page.screenshot(path=f"{ARTIFACTS}/job-reconnecting-390.png", full_page=False)
