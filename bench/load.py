@@ -4,10 +4,10 @@
     .venv/bin/python bench/load.py [--users 50] [--duration 150] [--spawn-rate 10]
 
 Starts its own throwaway stack exactly like `make run` does (redis-server, migrate, seed_demo, daphne,
-one `manage.py gpu_worker`, local settings) in a temp folder, creates the accounts, then runs locust
-headless. Each couple signs in, browses, submits one Standard job (two portraits), follows it over
-the websocket until the photo is done, and opens the album; a few partner clients poll the REST API.
-The run is bounded by --duration and stops early once every job has ended. Writes the "load"
+one swap `manage.py gpu_worker` + the photo-check worker, local settings) in a temp folder, creates
+the accounts, then runs locust headless. Each couple signs in, browses, submits one Standard job (two
+portraits), follows it over the websocket until the photo is done, and opens the album; a few partner
+clients poll the REST API. The run is bounded by --duration and stops early once every job has ended. Writes the "load"
 section of BENCHMARKS.md. Only ever talks to 127.0.0.1.
 """
 
@@ -199,8 +199,12 @@ def main() -> int:
         procs.append(subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(web_port),
                                        "loveloveshot.asgi:application"], cwd=ROOT, env=env,
                                       stdout=open(logs / "daphne.log", "wb"), stderr=subprocess.STDOUT))
-        procs.append(subprocess.Popen([sys.executable, "manage.py", "gpu_worker"], cwd=ROOT, env=env,
-                                      stdout=open(logs / "worker.log", "wb"), stderr=subprocess.STDOUT))
+        # like `make run` (scripts/supervise.py): one swap worker and the light photo-check worker
+        procs.append(subprocess.Popen([sys.executable, "manage.py", "gpu_worker", "--queues", "swap"], cwd=ROOT,
+                                      env=env, stdout=open(logs / "worker.log", "wb"), stderr=subprocess.STDOUT))
+        procs.append(subprocess.Popen([sys.executable, "manage.py", "gpu_worker", "--queues", "check", "--no-sweep"],
+                                      cwd=ROOT, env=env, stdout=open(logs / "check.log", "wb"),
+                                      stderr=subprocess.STDOUT))
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
