@@ -90,7 +90,8 @@ class Couple(HttpUser):
         match = re.search(r"/studio/jobs/([0-9a-f-]{36})/", response.headers.get("Location", ""))
         if response.status_code != 302 or not match:
             events.request.fire(request_type="JOB", name="submit", response_time=0, response_length=0,
-                                exception=RuntimeError(f"submit answered {response.status_code}"), context={})
+                                exception=RuntimeError(f"submit answered {response.status_code} "
+                                                                 f"{response.headers.get('Location', '')}"), context={})
             return
         job_id = match.group(1)
         SUBMITTED.append(job_id)
