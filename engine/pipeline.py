@@ -152,16 +152,26 @@ class Engine:
         one photo and no diagnostics (nothing to compare it with)."""
         return build_identity(images, self.detector, self.embedder if embed else None, self.landmarker)
 
+    @staticmethod
+    def identity_typicality(ident: Identity) -> dict[int, float]:
+        """SFace cosine of each photo to the person's mean embedding (3+ photos; with fewer, every photo
+        is as close to the mean as the other and identity cannot choose). Empty without embeddings."""
+        if ident.embedding is None or len(ident.embeddings) != len(ident.faces) or len(ident.faces) < 3:
+            return {}
+        return {i: float(cosine(e, ident.embedding)) for i, e in enumerate(ident.embeddings)}
+
     def choose_source(self, target: Face, target_lm: Landmarks | None, ident: Identity,
                       scene_shape: tuple[int, ...]) -> int:
-        """The user photo to paste into ``target``: the most frontal one with the whole face inside the
-        photo and enough resolution, unless the scene's head pose is far (> ~15 degrees) from it, then
-        the closest pose (yaw/pitch from the mesh); photos in ``ident.outliers`` only if nothing else."""
+        """The user photo to paste into ``target`` (Premium: one per scene face): the one that looks most
+        like the person across all their photos (identity typicality), most frontal, with the whole face
+        inside the photo and enough resolution, unless the scene's head pose is far (> ~15 degrees)
+        from it, then the closest pose (yaw/pitch from the mesh); ``ident.outliers`` only if nothing else."""
         idx = [i for i in range(len(ident.faces)) if i not in ident.outliers] or list(range(len(ident.faces)))
         if target_lm is None or not any(ident.landmarks[i] is not None for i in idx):
             sub = Identity(faces=[ident.faces[i] for i in idx], images=[ident.images[i] for i in idx])
             return idx[self.swapper.choose_source(target, sub)]
         ty, tp, _ = target_lm.pose()
+        typical = self.identity_typicality(ident)
         best, best_cost = idx[0], math.inf
         for i in idx:
             lm, face, img = ident.landmarks[i], ident.faces[i], ident.images[i]
@@ -177,6 +187,11 @@ class Engine:
                 frontal = math.hypot(yaw, 0.7 * pitch) / 20.0
                 cut = 1.0 - _oval_inside(lm, img.shape)
                 cost = pose + frontal + 4.0 * cut + 0.5 * upscale + 0.2 * (1.0 - face.score)
+            if typical:
+                # identity: the photo that looks most like the person across all their photos (SFace
+                # cosine to their mean embedding) — not one with a hand, glasses, an odd light or an
+                # expression that hides who they are. 0.1 of cosine weighs like 15 degrees of yaw.
+                cost += 7.5 * (1.0 - typical[i])
             if cost < best_cost:
                 best, best_cost = i, cost
         return best
@@ -228,7 +243,8 @@ class Engine:
             report("swap", 30 + int(60 * si / n))
             idx = self.choose_source(target, tlm, ident, scene.shape)
             slm = ident.landmarks[idx] if idx < len(ident.landmarks) else None
-            rep = {"slot": si, "source_index": idx, "outliers": list(ident.outliers)}
+            rep = {"slot": si, "source_index": idx, "outliers": list(ident.outliers),
+                   "typicality": self.identity_typicality(ident)}
             if tlm is not None and slm is not None:
                 out, info = self.mesh_swapper.swap_detailed(out, tlm, ident.images[idx], slm, seed=si)
                 rep["method"] = "mesh"
