@@ -200,7 +200,12 @@ STORAGES = {
         "BACKEND": "loveloveshot.storage.PrivateFileSystemStorage",  # FileSystemStorage + PRIVATE_MEDIA_GROUP
         "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},
     },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Static files are public (nginx serves them as its own user): world-readable whatever the private
+    # FILE_UPLOAD_PERMISSIONS below say (FileSystemStorage would otherwise apply those to collectstatic).
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage",
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
+    },
 }
 # When set (e.g. "/protected/"), downloads answer with X-Accel-Redirect for nginx.
 PRIVATE_MEDIA_ACCEL_PREFIX = env("PRIVATE_MEDIA_ACCEL_PREFIX", "")

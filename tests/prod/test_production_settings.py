@@ -103,3 +103,20 @@ def test_s3_media_backend_needs_a_bucket(prod_env):
     prod_env["LLS_MEDIA_BACKEND"] = "s3"
     proc = manage(prod_env, "check")
     assert proc.returncode != 0 and "LLS_S3_BUCKET" in proc.stderr
+
+
+def test_collectstatic_leaves_static_files_readable_by_nginx(prod_env, tmp_path):
+    """Static files are public and served by nginx as its own user: the private 0600/0700 upload modes
+    must not reach them (FileSystemStorage applies FILE_UPLOAD_PERMISSIONS to collectstatic too)."""
+    import stat
+
+    root = tmp_path / "static"
+    prod_env["DJANGO_STATIC_ROOT"] = str(root)
+    proc = manage(prod_env, "collectstatic", "--noinput", "-v", "0")
+    assert proc.returncode == 0, proc.stderr
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert len(files) > 50
+    for path in [*files, *(p for p in root.rglob("*") if p.is_dir())]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o004, (str(path), oct(mode))  # others may read
+        assert not path.is_dir() or mode & 0o001, (str(path), oct(mode))  # and enter folders
