@@ -30,6 +30,19 @@ def _clean_redis():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language (Korean), as a fresh request would: a test client
+    request leaves its language active in the thread (LocaleMiddleware activates, nothing deactivates),
+    and tests that call services directly would otherwise inherit an earlier test's English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     """Each test gets its own private storage folder, so file assertions see only its own files."""
     root = tmp_path / "private"

@@ -69,3 +69,8 @@ def _clean_redis():
 @pytest.fixture(autouse=True)
 def _private_media():
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    yield
