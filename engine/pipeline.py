@@ -161,7 +161,7 @@ class Engine:
         return {i: float(cosine(e, ident.embedding)) for i, e in enumerate(ident.embeddings)}
 
     def choose_source(self, target: Face, target_lm: Landmarks | None, ident: Identity,
-                      scene_shape: tuple[int, ...]) -> int:
+                      scene_shape: tuple[int, ...], typical: dict[int, float] | None = None) -> int:
         """The user photo to paste into ``target`` (Premium: one per scene face): the one that looks most
         like the person across all their photos (identity typicality), most frontal, with the whole face
         inside the photo and enough resolution, unless the scene's head pose is far (> ~15 degrees)
@@ -171,7 +171,8 @@ class Engine:
             sub = Identity(faces=[ident.faces[i] for i in idx], images=[ident.images[i] for i in idx])
             return idx[self.swapper.choose_source(target, sub)]
         ty, tp, _ = target_lm.pose()
-        typical = self.identity_typicality(ident)
+        if typical is None:
+            typical = self.identity_typicality(ident)
         best, best_cost = idx[0], math.inf
         for i in idx:
             lm, face, img = ident.landmarks[i], ident.faces[i], ident.images[i]
@@ -241,10 +242,10 @@ class Engine:
         slot_reports = []
         for si, (target, tlm, ident) in enumerate(zip(targets, target_lms, idents, strict=True)):
             report("swap", 30 + int(60 * si / n))
-            idx = self.choose_source(target, tlm, ident, scene.shape)
+            typical = self.identity_typicality(ident)
+            idx = self.choose_source(target, tlm, ident, scene.shape, typical)
             slm = ident.landmarks[idx] if idx < len(ident.landmarks) else None
-            rep = {"slot": si, "source_index": idx, "outliers": list(ident.outliers),
-                   "typicality": self.identity_typicality(ident)}
+            rep = {"slot": si, "source_index": idx, "outliers": list(ident.outliers), "typicality": typical}
             if tlm is not None and slm is not None:
                 out, info = self.mesh_swapper.swap_detailed(out, tlm, ident.images[idx], slm, seed=si)
                 rep["method"] = "mesh"

@@ -26,13 +26,6 @@ from tests.builders import build_concept, run_checks, run_worker, upload
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def _language_back_to_default(settings):
-    """Requests here switch the thread's language (LocaleMiddleware); later tests expect Korean."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
-
 def wall(name="wall.jpg", size=(640, 480)) -> SimpleUploadedFile:
     """A real photo with no face in it: passes the cheap checks, fails the face check."""
     buf = io.BytesIO()
