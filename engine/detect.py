@@ -7,11 +7,18 @@ import os
 import cv2
 import numpy as np
 
-from .io import resize_max, to_bgr_u8
+from .io import shrink_max, to_bgr_u8
 from .models import YUNET_FILE, resolve_model
 from .types import Face, ModelError
 
 DETECT_MAX_SIDE = 1280
+
+
+def map_face(face: Face, sx: float, sy: float) -> Face:
+    """``face`` found in a resized copy, in the original image's pixels: a point ``(x, y)`` of the copy
+    is ``(sx * x, sy * y)`` there (see :func:`engine.io.shrink_max`)."""
+    a = np.array([sx, sy], np.float32)
+    return Face(face.box * np.tile(a, 2), face.kps * a, face.score)
 
 
 class YuNetDetector:
@@ -32,7 +39,9 @@ class YuNetDetector:
     def detect(self, img: np.ndarray) -> list[Face]:
         """Faces in ``img`` (BGR), in original pixel coordinates, sorted by score descending."""
         img = to_bgr_u8(img)
-        small, s = resize_max(img, self.max_side)
+        # a large photo is searched on a downscaled copy (fast integer box reduction first); the boxes and
+        # keypoints are mapped back to the original pixels
+        small, (sx, sy) = shrink_max(img, self.max_side)
         h, w = small.shape[:2]
         if h < 10 or w < 10:
             return []
@@ -41,7 +50,7 @@ class YuNetDetector:
         if rows is None or len(rows) == 0:
             return []
         faces = [Face.from_row(r) for r in np.asarray(rows, dtype=np.float32)]
-        if s != 1.0:
-            faces = [f.scaled(1.0 / s) for f in faces]
+        if small is not img:
+            faces = [map_face(f, sx, sy) for f in faces]
         faces.sort(key=lambda f: f.score, reverse=True)
         return faces

@@ -154,3 +154,44 @@ def resize_max(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     s = max_side / float(longest)
     nw, nh = max(1, round(w * s)), max(1, round(h * s))
     return cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA), s
+
+
+def _halve(img: np.ndarray) -> np.ndarray:
+    h, w = img.shape[:2]
+    return cv2.resize(img[: h - h % 2, : w - w % 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+
+
+def reduce_int(img: np.ndarray, n: int) -> np.ndarray:
+    """Box-filter ``img`` down by the integer factor ``n`` (``n`` x ``n`` pixel blocks averaged; the last
+    ``< n`` rows/columns are dropped). Uses OpenCV's fast exact-integer INTER_AREA path (repeated halving
+    when ``n`` is a power of two), several times faster than a fractional INTER_AREA resize of a large
+    image. A point ``x`` of the result is ``(x + 0.5) * n - 0.5`` in ``img``'s pixels."""
+    n = int(n)
+    if n <= 1:
+        return img
+    if n & (n - 1) == 0:
+        while n > 1:
+            img, n = _halve(img), n // 2
+        return img
+    h, w = img.shape[:2]
+    return cv2.resize(img[: h - h % n, : w - w % n], (w // n, h // n), interpolation=cv2.INTER_AREA)
+
+
+def shrink_max(img: np.ndarray, max_side: int) -> tuple[np.ndarray, tuple[float, float]]:
+    """Like :func:`resize_max` (INTER_AREA to a longest side ``<= max_side``) but fast on very large
+    images: first an exact integer box reduction (:func:`reduce_int`), then a small fractional one.
+
+    Returns ``(small, (sx, sy))``: a point ``(x, y)`` of ``small`` is ``(sx * x, sy * y)`` in ``img``
+    (pixel edges at integers, the convention the detector's boxes are scaled back with)."""
+    h, w = img.shape[:2]
+    longest = max(h, w)
+    if longest <= max_side or longest == 0:
+        return img, (1.0, 1.0)
+    n = max(1, int(longest // max_side))
+    mid = reduce_int(img, n)
+    mh, mw = mid.shape[:2]
+    s = max_side / float(max(mh, mw))
+    if s >= 1.0:
+        return mid, (float(n), float(n))
+    small = cv2.resize(mid, (max(1, round(mw * s)), max(1, round(mh * s))), interpolation=cv2.INTER_AREA)
+    return small, (n / s, n / s)  # as resize_max's 1 / scale when n == 1

@@ -11,10 +11,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .detect import YuNetDetector
+from .align import similarity_transform, transform_points
+from .detect import YuNetDetector, map_face
 from .identity import SFaceEmbedder, build_identity, cosine
-from .io import to_bgr_u8
-from .landmarks import FACE_OVAL, Landmarks, MeshLandmarker
+from .io import reduce_int, to_bgr_u8
+from .landmarks import FACE_OVAL, N_MESH, Landmarks, MeshLandmarker
 from .mesh_swap import MeshSwapper
 from .swap import ClassicalSwapper
 from .types import Face, Identity, NoFaceError, SceneError
@@ -41,6 +42,43 @@ def _oval_inside(lm: Landmarks, shape: tuple[int, ...]) -> float:
     h, w = shape[:2]
     return float(((p[:, 0] >= 0) & (p[:, 0] < w) & (p[:, 1] >= 0) & (p[:, 1] < h)).mean())
 
+
+
+SCENE_SLOT_MIN_PX = 80  # smallest slot box side (px) the scene's detection copy keeps
+
+
+def scene_reduction(shape: tuple[int, ...], slots: Sequence[Slot], max_side: int) -> int:
+    """Integer factor by which a scene is box-reduced for detection and landmarks (1 = used as it is):
+    enough to bring its longest side to ``max_side`` (the detector's own limit), but never so much
+    that a slot box gets smaller than ``SCENE_SLOT_MIN_PX`` on its short side."""
+    h, w = shape[:2]
+    n = math.ceil(max(h, w) / max(1, max_side))
+    if slots:
+        short = min(min(sw * w, sh * h) for _, _, sw, sh in slots)
+        n = min(n, int(short // SCENE_SLOT_MIN_PX))
+    return max(1, n)
+
+
+def _to_full(lm: Landmarks, n: int) -> Landmarks:
+    """Landmarks found on a copy box-reduced by ``n`` (:func:`engine.io.reduce_int`) in the original's pixels."""
+    pts = lm.pts.astype(np.float64)
+    pts[:, :2] = (pts[:, :2] + 0.5) * n - 0.5
+    pts[:, 2] *= n
+    return Landmarks(pts.astype(np.float32))
+
+
+def swap_crop(shape: tuple[int, ...], tgt: np.ndarray, src: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): a region of the scene that holds everything the mesh swap reads or writes for
+    the scene face ``tgt`` (468 mesh points) and the user's mesh ``src``: the swap's own region of
+    interest (the scene face and where the user's vertices go, a convex blend of the scene's and the
+    user's similarity-aligned ones, padded by 12 % + 4 px) with a wide margin."""
+    sim = transform_points(similarity_transform(src, tgt), src)
+    allp = np.vstack([tgt, sim])
+    lo, hi = allp.min(0), allp.max(0)
+    pad = 0.3 * float(max(hi - lo)) + 16
+    h, w = shape[:2]
+    return (max(0, int(lo[0] - pad)), max(0, int(lo[1] - pad)),
+            min(w, int(math.ceil(hi[0] + pad))), min(h, int(math.ceil(hi[1] + pad))))
 
 
 def safe_progress(progress: Progress | None) -> Progress:
@@ -82,6 +120,38 @@ class Engine:
         if self.landmarker is None:
             return None
         return self.landmarker.landmarks(img, face)
+
+    def _scene_landmarks(self, scene: np.ndarray, work: np.ndarray, n: int, face: Face) -> Landmarks | None:
+        """Landmarks of a scene face: on the reduced copy ``work`` (factor ``n``) while the face is still
+        larger there than the mesh's crop (the mesh sees the same pixels: no loss), else on ``scene``
+        itself (the landmarker only touches the crop around the face)."""
+        if n > 1 and self.landmarker is not None:
+            fw = map_face(face, 1.0 / n, 1.0 / n)
+            lmk = self.landmarker
+            size = lmk.crop_scale * max(float(fw.box[2]), float(fw.box[3]), 2.2 * fw.eye_distance)
+            if size >= lmk.crop_side:
+                lm = self.landmarks(work, fw)
+                return None if lm is None else _to_full(lm, n)
+        return self.landmarks(scene, face)
+
+    def _swap_mesh(self, out: np.ndarray, tlm: Landmarks, src_img: np.ndarray, slm: Landmarks, seed: int) -> dict:
+        """Mesh-swap one face into ``out`` in place, on a crop around the face (no full-scene copies or
+        masks per face); ``info["mask"]`` and ``info["roi"]`` are returned in ``out``'s pixels."""
+        H, W = out.shape[:2]
+        x0, y0, x1, y1 = swap_crop(out.shape, tlm.xy[:N_MESH].astype(np.float64),
+                                   slm.xy[:N_MESH].astype(np.float64))
+        crop = out[y0:y1, x0:x1]
+        res, info = self.mesh_swapper.swap_detailed(crop, tlm.translated(-x0, -y0), src_img, slm, seed=seed)
+        mask = np.zeros((H, W), np.float32)
+        roi = info.get("roi")
+        if roi is not None:
+            rx, ry, rw, rh = roi
+            out[y0 + ry:y0 + ry + rh, x0 + rx:x0 + rx + rw] = res[ry:ry + rh, rx:rx + rw]
+            mask[y0 + ry:y0 + ry + rh, x0 + rx:x0 + rx + rw] = info["mask"][ry:ry + rh, rx:rx + rw]
+            info["roi"] = (x0 + rx, y0 + ry, rw, rh)
+        info["mask"] = mask
+        info["crop"] = (x0, y0, x1 - x0, y1 - y0)
+        return info
 
     # -- upload gate --------------------------------------------------------------------------
     def inspect(self, img: np.ndarray) -> list[Face]:
@@ -222,9 +292,14 @@ class Engine:
         t = time.perf_counter()
         scene = to_bgr_u8(scene_img)
         report("detect", 0)
-        targets = self.match_slots(scene, slots)
+        # working resolution: a large scene is detected and landmarked on one box-reduced copy (about the
+        # detector's size; slot faces stay large in it) and the boxes/landmarks are mapped back
+        n = scene_reduction(scene.shape, slots, self.detector.max_side)
+        work = reduce_int(scene, n)
+        faces = [map_face(f, n, n) for f in self.detector.detect(work)] if n > 1 else None
+        targets = self.match_slots(scene, slots, faces=faces)
         t = tick("detect", t)
-        target_lms = [self.landmarks(scene, f) for f in targets]
+        target_lms = [self._scene_landmarks(scene, work, n, f) for f in targets]
         t = tick("landmarks", t)
         report("detect", 10)
         idents: list[Identity] = []
@@ -238,7 +313,7 @@ class Engine:
                 raise
             report("detect", 10 + int(20 * (si + 1) / n))
         t = tick("identity", t)
-        out = scene
+        out = scene.copy()  # the result; each face is swapped on a crop of it and written back
         slot_reports = []
         for si, (target, tlm, ident) in enumerate(zip(targets, target_lms, idents, strict=True)):
             report("swap", 30 + int(60 * si / n))
@@ -247,7 +322,7 @@ class Engine:
             slm = ident.landmarks[idx] if idx < len(ident.landmarks) else None
             rep = {"slot": si, "source_index": idx, "outliers": list(ident.outliers), "typicality": typical}
             if tlm is not None and slm is not None:
-                out, info = self.mesh_swapper.swap_detailed(out, tlm, ident.images[idx], slm, seed=si)
+                info = self._swap_mesh(out, tlm, ident.images[idx], slm, si)
                 rep["method"] = "mesh"
                 for k in ("keep_mouth", "keep_eyes", "blur_sigma", "grain", "work_shape"):
                     rep[k] = info.get(k)
