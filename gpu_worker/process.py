@@ -102,6 +102,18 @@ def configure_logging() -> None:
         rq_worker.addFilter(_RqRedisErrors())
 
 
+def lower_priority() -> int:
+    """Run at ``settings.WORKER_NICE`` (env ``LLS_WORKER_NICE``): on a machine shared with the web
+    process (``make run``: 10) a swap or a photo check takes only the CPU the web leaves over, so pages
+    and submits stay fast while jobs run. Only ever lowers the priority (raising it needs root and is
+    never wanted); the job process inherits it and applies it again. Returns the niceness now."""
+    target = max(0, min(19, int(getattr(settings, "WORKER_NICE", 0) or 0)))
+    current = os.nice(0)
+    if target > current:
+        current = os.nice(target - current)
+    return current
+
+
 def redis_ok(connection) -> bool:
     try:
         connection.ping()
@@ -182,6 +194,7 @@ def serve(queue_names=DEFAULT_QUEUES, *, name: str | None = None, burst: bool = 
 
     _die_with_supervisor()
     configure_logging()
+    lower_priority()
     warm(queue_names)
     queues = [django_rq.get_queue(n) for n in queue_names]
     connection = queues[0].connection
@@ -263,6 +276,7 @@ def supervise(queue_names=DEFAULT_QUEUES, *, name: str | None = None, burst: boo
     from gpu_worker.sweeper import Sweeper, sweep_once
 
     configure_logging()
+    nice = lower_priority()
     threads: list = []
     if sweep:
         sweep_once()
@@ -293,8 +307,8 @@ def supervise(queue_names=DEFAULT_QUEUES, *, name: str | None = None, burst: boo
             started = time.monotonic()
             proc = subprocess.Popen(_child_command(queue_names, name, burst))
             child["proc"] = proc
-            logger.info("job process pid=%d started (queues %s, supervisor pid=%d)", proc.pid,
-                        ",".join(queue_names), os.getpid())
+            logger.info("job process pid=%d started (queues %s, supervisor pid=%d, nice %d)", proc.pid,
+                        ",".join(queue_names), os.getpid(), nice)
             code = proc.wait()
             if stopping.is_set() or (burst and code == 0):
                 break

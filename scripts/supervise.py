@@ -3,7 +3,8 @@
 1. Redis: uses the one answering on REDIS_PORT, or starts a private redis-server (data in var/redis,
    appendonly) and stops it again on the way out.
 2. migrate + seed_demo (demo accounts and the in-repo demo scenes).
-3. Starts the workers (worker_commands() below) and the web server (daphne on 127.0.0.1:PORT), prints the URL
+3. Starts the workers (worker_commands() below; the gpu_workers at `nice` LLS_WORKER_NICE, default 10, so the
+   web wins the CPU on this one machine) and the web server (daphne on 127.0.0.1:PORT), prints the URL
    and the demo login once the home page answers, and restarts any of them that exits, with backoff
    (1, 2, 4 ... 30 s; back to 1 s after a run of a minute or more).
 4. Ctrl-C / SIGTERM (also SIGTERM to `make` alone, through PR_SET_PDEATHSIG): stops the web server and
@@ -43,6 +44,13 @@ VAR = REPO / "var"
 LOG = VAR / "log"
 STOP_GRACE = float(os.environ.get("LLS_STOP_GRACE_SECONDS", "20"))
 SWAP_WORKERS = int(os.environ.get("LLS_SWAP_WORKERS", "1"))
+
+
+def worker_nice() -> str:
+    """The workers' CPU priority (gpu_worker reads LLS_WORKER_NICE): 10 unless set, so on this one machine
+    a swap or a photo check does not slow pages and submits down. LLS_WORKER_NICE=0 to compare."""
+    return os.environ.get("LLS_WORKER_NICE", "").strip() or "10"
+
 
 # Native lines (MediaPipe / TensorFlow Lite / absl) that ignore TF_CPP_MIN_LOG_LEVEL and GLOG_minloglevel.
 # Native ERROR/FATAL lines ("E1201 ...", "F1201 ...") always pass.
@@ -267,6 +275,7 @@ def die_with_parent() -> None:
 
 def main() -> int:
     LOG.mkdir(parents=True, exist_ok=True)
+    os.environ["LLS_WORKER_NICE"] = worker_nice()  # every child gets it (only the workers read it)
     stop = threading.Event()
 
     def on_signal(_signum, _frame):

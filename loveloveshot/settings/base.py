@@ -305,6 +305,10 @@ JOB_STALE_SECONDS = float(env("LLS_JOB_STALE_SECONDS", "45"))
 # A queued job missing from the rq queue this long (Redis lost it or was down at submit) is re-enqueued.
 JOB_ORPHAN_SECONDS = float(env("LLS_JOB_ORPHAN_SECONDS", "30"))
 JOB_SWEEP_INTERVAL_SECONDS = float(env("LLS_JOB_SWEEP_INTERVAL_SECONDS", "10"))
+# CPU priority of `manage.py gpu_worker` (its supervisor and job process), as a `nice` value 0-19.
+# `make run` and the load bench start workers at 10, so on a shared box the web process wins the CPU
+# (a submit answers at once while a swap runs); workers on their own machines keep 0.
+WORKER_NICE = int(env("LLS_WORKER_NICE", "0"))
 RESULT_MAX_SIDE = 1600
 THUMB_MAX_SIDE = 480
 MODELS_DIR = env("LLS_MODELS_DIR", str(BASE_DIR / "models"))
