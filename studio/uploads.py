@@ -11,6 +11,7 @@ photos show one person) run later on the worker side: ``gpu_worker.checks`` on t
 OpenCV, onnxruntime or MediaPipe (tests/integration/test_submit_web_tier.py)."""
 
 import io
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -25,6 +26,10 @@ from PIL import Image, ImageOps
 from .messages import error_message
 
 STORED_MAX_SIDE = 2048
+# A big JPEG is decoded at 1/2, 1/4 or 1/8 scale straight from the DCT when that still gives at least
+# this long side: a 4032 px phone photo is stored at 2016 px, decoded ~8x faster than decoding it whole
+# and resizing 4032 → 2048 (about 23 ms instead of 190 ms of the submit request on this machine).
+DRAFT_MIN_SIDE = int(STORED_MAX_SIDE * 0.95)
 ORDINALS = {
     1: gettext_lazy("first"), 2: gettext_lazy("second"), 3: gettext_lazy("third"),
     4: gettext_lazy("fourth"), 5: gettext_lazy("fifth"),
@@ -81,6 +86,8 @@ def _to_rgb(im: Image.Image) -> Image.Image:
         top = float(arr.max()) if arr.size else 0.0
         scale = 255.0 / 65535.0 if top > 255 else 1.0
         im = Image.fromarray(np.clip(arr * scale + 0.5, 0, 255).astype(np.uint8), "L")
+    if im.mode == "RGB":
+        return im  # already what is stored (no copy)
     if im.mode == "P" and "transparency" in im.info:
         im = im.convert("RGBA")
     if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
@@ -119,9 +126,9 @@ def photo_normalise(data: bytes) -> tuple[bytes, int, int]:
             warnings.simplefilter("ignore")
             im.seek(0)  # animated images: the first frame
             if im.format == "JPEG" and max(width, height) > STORED_MAX_SIDE:
-                # decode at 1/2, 1/4 or 1/8 scale straight from the DCT (still >= the stored size)
-                scale = STORED_MAX_SIDE / max(width, height)
-                im.draft("RGB", (int(width * scale) + 1, int(height * scale) + 1))
+                # decode at 1/2, 1/4 or 1/8 scale straight from the DCT (long side >= DRAFT_MIN_SIDE)
+                scale = DRAFT_MIN_SIDE / max(width, height)
+                im.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
             im.load()
             im = ImageOps.exif_transpose(im)
             rgb = _to_rgb(im)
