@@ -71,11 +71,11 @@ def swap_crop(shape: tuple[int, ...], tgt: np.ndarray, src: np.ndarray) -> tuple
     """(x0, y0, x1, y1): a region of the scene that holds everything the mesh swap reads or writes for
     the scene face ``tgt`` (468 mesh points) and the user's mesh ``src``: the swap's own region of
     interest (the scene face and where the user's vertices go, a convex blend of the scene's and the
-    user's similarity-aligned ones, padded by 12 % + 4 px) with a wide margin."""
+    user's similarity-aligned ones, padded by 12 % of its size + 4 px) with a margin."""
     sim = transform_points(similarity_transform(src, tgt), src)
     allp = np.vstack([tgt, sim])
     lo, hi = allp.min(0), allp.max(0)
-    pad = 0.3 * float(max(hi - lo)) + 16
+    pad = 0.18 * float(max(hi - lo)) + 12
     h, w = shape[:2]
     return (max(0, int(lo[0] - pad)), max(0, int(lo[1] - pad)),
             min(w, int(math.ceil(hi[0] + pad))), min(h, int(math.ceil(hi[1] + pad))))
