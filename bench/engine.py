@@ -219,7 +219,7 @@ def git_state() -> str:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                               text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "engine"], cwd=ROOT, capture_output=True,
-                               text=True, check=True).stdout.strip()
+                               text=True, check=True).stdout.rstrip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown commit"
     files = ", ".join(f"`{line[3:]}`" for line in dirty.splitlines())
@@ -238,6 +238,9 @@ def main() -> int:
     ap.add_argument("--budget", type=float, default=360.0,
                     help="seconds; past this after the held-out part, the tuning part is skipped")
     ap.add_argument("--sheet", default=str(ROOT / "bench" / "engine_contact_sheet.png"))
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="override a MeshSwapper parameter (tuning only: prints, writes nothing)")
+    ap.add_argument("--dump", default="", help="write every couple photo of the run into this folder")
     args = ap.parse_args()
 
     cv2.setNumThreads(1)
@@ -252,6 +255,13 @@ def main() -> int:
 
     data = Path(args.testdata)
     eng = Engine(diagnostics=False)
+    for kv in args.set:
+        name, value = kv.split("=", 1)
+        if not hasattr(eng.mesh_swapper, name):
+            ap.error(f"--set: MeshSwapper has no parameter {name!r}")
+        setattr(eng.mesh_swapper, name, type(getattr(eng.mesh_swapper, name))(float(value)))
+    if args.set:
+        args.no_write = True
     rec = DlibRecognizer()
     parts = ["held-out", "tuning"] if args.part == "both" else [args.part]
     if args.part == "tuning":
@@ -369,6 +379,10 @@ def main() -> int:
                         for c in slot_cases:
                             if c.failure is None:
                                 c.failure = f"engine error: {type(exc).__name__} {code}".strip()
+                if args.dump and out is not None:
+                    Path(args.dump).mkdir(parents=True, exist_ok=True)
+                    stem = f"{part}_{Path(sname).stem}_{Path(pair[0].name).stem}_{Path(pair[1].name).stem}"
+                    cv2.imwrite(str(Path(args.dump) / f"{stem}.jpg"), out, [cv2.IMWRITE_JPEG_QUALITY, 92])
                 for si, c in enumerate(slot_cases):
                     if counted[si]:
                         if c.failure is None and out is not None:
@@ -590,10 +604,11 @@ def report(cases, run_secs, stage_secs, big, big_shape, excluded, eng, elapsed) 
                   "reported figures): users `sfhq_pt1_*` (13) + `obama.jpg`, `biden.jpg`, `grace_hopper.jpg`; "
                   "scenes `uniportrait_two_women_studio.png`, `xverse_couple_mw_studio.jpg`.", "",
                   "| tuning measure | result | |", "|---|---|---|"] + summary_rows(tune)
-    lines += ["", "<details><summary>Every held-out case</summary>", "",
+    listed = held or tune
+    lines += ["", f"<details><summary>Every {'held-out' if held else 'tuning'} case</summary>", "",
               "| scene | slot | user | d user | d user (other photo) | d scene | d scene (other photo) | landmarks | "
               "non-skin | seam | tone step | verdict |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for c in held:
+    for c in listed:
         if c.failure:
             lines.append(f"| {c.scene} | {'AB'[c.slot]} | {c.user} | | | | | | | | | ✘ {c.failure} |")
             continue

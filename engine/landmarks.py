@@ -141,7 +141,8 @@ def mouth_openness(xy: np.ndarray) -> float:
 
 
 class MeshLandmarker:
-    """MediaPipe FaceMesh (static images, refined eyes/lips, one face) on a square crop per face.
+    """MediaPipe FaceMesh (static images, refined eyes/lips) on a square crop per face; of the meshes found
+    in the crop (a partner cheek to cheek can be in it) the one matching the detector's eyes is used.
 
     Not thread-safe by itself; calls are serialised with a lock. ``available`` is False when
     MediaPipe cannot be imported (then :meth:`landmarks` always returns None).
@@ -161,7 +162,7 @@ class MeshLandmarker:
                 import mediapipe as mp
 
                 self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True,
-                                                             max_num_faces=1, min_detection_confidence=0.3)
+                                                             max_num_faces=3, min_detection_confidence=0.3)
                 mesh_triangles()
             except Exception as exc:  # ImportError, protobuf mismatch, missing tflite ...
                 log.warning("MediaPipe face mesh unavailable (%s): dense landmarks disabled", exc)
@@ -222,17 +223,28 @@ class MeshLandmarker:
             return None
         if not res.multi_face_landmarks:
             return None
-        lm = res.multi_face_landmarks[0].landmark
-        if len(lm) < N_LANDMARKS:
-            return None
+        # the crop is twice the face: a partner cheek to cheek may be in it too. Take the mesh whose
+        # eyes are the detector's (the nearest one), never simply the first face MediaPipe found.
         n = self.crop_side
-        pc = np.array([[p.x * n, p.y * n, p.z * n] for p in lm[:N_LANDMARKS]], dtype=np.float64)
         Minv = cv2.invertAffineTransform(M)
-        xy = pc[:, :2] @ Minv[:, :2].T + Minv[:, 2] + np.array([bx0, by0], np.float64)
-        pts = np.hstack([xy, pc[:, 2:3] / s]).astype(np.float32)
-        out = Landmarks(pts)
-        err = np.linalg.norm(out.eye_centers - face.kps[:2], axis=1).max() / max(face.eye_distance, 1e-3)
-        if not np.isfinite(pts).all() or err > self.max_eye_error:
+        best: tuple[float, Landmarks] | None = None
+        for face_lm in res.multi_face_landmarks:
+            lm = face_lm.landmark
+            if len(lm) < N_LANDMARKS:
+                continue
+            pc = np.array([[p.x * n, p.y * n, p.z * n] for p in lm[:N_LANDMARKS]], dtype=np.float64)
+            xy = pc[:, :2] @ Minv[:, :2].T + Minv[:, 2] + np.array([bx0, by0], np.float64)
+            pts = np.hstack([xy, pc[:, 2:3] / s]).astype(np.float32)
+            if not np.isfinite(pts).all():
+                continue
+            cand = Landmarks(pts)
+            err = float(np.linalg.norm(cand.eye_centers - face.kps[:2], axis=1).max() / max(face.eye_distance, 1e-3))
+            if best is None or err < best[0]:
+                best = (err, cand)
+        if best is None:
+            return None
+        err, out = best
+        if err > self.max_eye_error:
             log.info("face mesh disagrees with the detector (eye error %.2f IOD): ignoring it", err)
             return None
         return out

@@ -237,3 +237,29 @@ def test_run_reports_stage_timings(engine):
     for k in ("detect", "landmarks", "identity", "swap", "swap.warp", "swap.mask", "swap.color", "swap.texture"):
         assert k in tm and tm[k] >= 0
     assert [r["method"] for r in engine.last_report["slots"]] == ["mesh", "mesh"]
+
+
+def test_mesh_of_a_face_cheek_to_cheek_is_its_own(engine):
+    """The mesh crop around one face of a cheek-to-cheek couple also holds the partner's face; the
+    landmarks must be the face the detector asked for (MediaPipe used to return the partner's mesh for
+    this swapped result, so its mesh was rejected as disagreeing with the detector)."""
+    from pathlib import Path
+
+    from engine import decode_image
+
+    scene_path = Path(__file__).resolve().parents[3] / "gallery" / "demo_scenes" / "xverse_couple_mw_cheek.jpg"
+    scene = decode_image(scene_path.read_bytes())
+    faces = sorted(engine.inspect(scene), key=lambda f: f.area, reverse=True)[:2]
+    faces.sort(key=lambda f: float(f.center[0]))
+    h, w = scene.shape[:2]
+    slot = tuple(float(v) for v in (faces[0].box[0] / w, faces[0].box[1] / h, faces[0].box[2] / w,
+                                    faces[0].box[3] / h))
+    out = engine.run(scene, [slot], [[load_portrait("obama3.jpg")]])
+    for target in faces:
+        near = [f for f in engine.inspect(out) if np.linalg.norm(f.center - target.center) < 0.5 * target.eye_distance]
+        assert near, "a face is missing from the result"
+        face = max(near, key=lambda f: f.score)
+        lm = engine.landmarks(out, face)
+        assert lm is not None, "the mesh of this face was not found"
+        err = np.linalg.norm(lm.eye_centers - face.kps[:2], axis=1).max() / face.eye_distance
+        assert err < 0.15, err
