@@ -276,6 +276,12 @@ class Engine:
         ``self.last_report`` gets per-slot diagnostics (chosen photo, method, SFace cosines when
         ``diagnostics``) and ``timings`` (seconds per stage).
         Raises ``NoFaceError`` (detail ``slot``, ``index``) or ``SceneError``.
+
+        Working resolution: a scene larger than the detector's size is detected and landmarked on one
+        integer box-reduced copy (:func:`scene_reduction`), and each face is swapped on a crop around it
+        (:func:`swap_crop`; the swapper itself works at ``work_iod``), so the time per couple photo
+        hardly grows with the scene's pixel count (one copy of the scene for the result, the reduced
+        copy, and the face regions at full resolution).
         """
         report = safe_progress(progress)
 
