@@ -55,13 +55,17 @@ def _face_frame(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, flo
 
 
 def mask_polygon(xy: np.ndarray, forehead_keep: float = 0.65, side_keep: float = 0.94,
-                 jaw_grow: float | None = None) -> np.ndarray:
+                 jaw_grow: float | None = None, temple_keep: float | None = None) -> np.ndarray:
     """Face-oval polygon that stops short of the hairline (keeps ``forehead_keep`` of the forehead above
     the brows) and of the ears (cheek width scaled by ``side_keep``).
 
     With ``jaw_grow`` (in eye distances) the lower face is not pulled in: below the nose the outline
     moves smoothly to the mesh's own jaw line, pushed outwards by ``jaw_grow`` so the paste reaches
-    the jaw edge (no strip of the scene's beard or jaw line left inside)."""
+    the jaw edge (no strip of the scene's beard or jaw line left inside).
+
+    With ``temple_keep`` the outline above the eyes is pulled in towards the nose line by that factor
+    (smoothly from the eye line to the brows): the temples, where a user's hair most often lies close to
+    the skin's colour, stay the scene's."""
     xy = np.asarray(xy, np.float64)
     o, u, v, iod = _face_frame(xy)
     oval = xy[FACE_OVAL] - o
@@ -69,6 +73,10 @@ def mask_polygon(xy: np.ndarray, forehead_keep: float = 0.65, side_keep: float =
     brow_v = float(min(((xy[RIGHT_BROW] - o) @ v).min(), ((xy[LEFT_BROW] - o) @ v).min()))
     cv = np.where(cv < brow_v, brow_v + forehead_keep * (cv - brow_v), cv)
     mid_u = float(np.median((xy[[1, 4, 5, 195, 197, 6, 168]] - o) @ u))  # nose bridge line
+    if temple_keep is not None:
+        up = np.clip(cv / min(brow_v, -1e-3), 0.0, 1.0)  # 0 at the eye line, 1 at the brows and above
+        up = up * up * (3 - 2 * up)
+        cu = mid_u + (1.0 - (1.0 - temple_keep) * up) * (cu - mid_u)
     if jaw_grow is None:
         cu = mid_u + side_keep * (cu - mid_u)
         return (o + np.outer(cu, u) + np.outer(cv, v)).astype(np.float32)
@@ -194,13 +202,14 @@ class MeshSwapper:
                  jaw_grow: float = 0.03, jaw_feather: float = 0.05, skin_cut: bool = True,
                  stretch_min: float = 0.2, max_grain: float = 2.0, chroma_max: float = 1.15,
                  lighting_chroma: float = 1.0, edge_match: float = 0.45, edge_sigma: float = 0.12,
-                 edge_gain_l: float = 1.0):
+                 edge_gain_l: float = 1.0, temple_keep: float = 0.9):
         self.lighting_sigma = float(lighting_sigma)
         self.lighting_chroma = float(lighting_chroma)  # same for a*/b* (the tint of the scene's light)
         self.edge_match = float(edge_match)  # eye distances inside the paste's edge over which the colour
         self.edge_sigma = float(edge_sigma)  # is matched fully to the scene's, at this blur width
         self.edge_gain_l = float(edge_gain_l)  # (lightness: this share of it)
         self.scene_shape = float(scene_shape)
+        self.temple_keep = float(temple_keep)  # share of the temples' width pasted (see mask_polygon)
         self.feather = float(feather)
         self.lighting = float(lighting)
         self.forehead_keep = float(forehead_keep)
@@ -253,7 +262,8 @@ class MeshSwapper:
     def _region_mask(self, shape: tuple[int, int], tgt: np.ndarray, iod: float) -> tuple[np.ndarray, np.ndarray]:
         """(soft float mask in the scene's geometry, its hard uint8 polygon): feathered inwards at the
         forehead and temples (fades over the scene's own skin), nearly hard at the jaw edge."""
-        poly = mask_polygon(tgt, self.forehead_keep, self.side_keep, jaw_grow=self.jaw_grow)
+        poly = mask_polygon(tgt, self.forehead_keep, self.side_keep, jaw_grow=self.jaw_grow,
+                            temple_keep=self.temple_keep)
         hard = fill_poly(shape, poly)
         soft = feather(hard, self.feather * iod)
         sharp = np.clip(cv2.GaussianBlur(hard.astype(np.float32) / 255.0, (0, 0), max(0.6, self.jaw_feather * iod)),
@@ -355,7 +365,8 @@ class MeshSwapper:
         mask, hard = self._region_mask((wh, ww), tgt_w, iod_w)
         # ...and inside the user's own outline where it lies (temples, far cheek of a turned head)
         user_region = feather(fill_poly((wh, ww), mask_polygon(dst_w, self.forehead_keep, self.side_keep,
-                                                                  jaw_grow=self.jaw_grow)), self.feather * iod_w)
+                                                                  jaw_grow=self.jaw_grow,
+                                                                  temple_keep=self.temple_keep)), self.feather * iod_w)
         mask = np.minimum(mask, np.maximum(user_region, _smoothstep(self._jaw_weight((wh, ww), tgt_w))))
         hair_w = None
         if self.skin_cut:

@@ -177,14 +177,20 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
         elif lb in deep_hit or colour > 6.0:  # a strand across the face, or one of clearly other colour
             hit.append(lb)
     hit = np.array(hit, np.int32)
-    if len(hit) == 0:
-        return np.zeros(shape, np.uint8)
     # below the mouth only at the sides, clear of the jaw line (jaw shadows and beards are not hair)
     pu = (xx - o[0]) * v[1] - (yy - o[1]) * v[0]
     pv = (xx - o[0]) * v[0] + (yy - o[1]) * v[1]
     chin_v = float((xy[152] - o) @ v)
     sides = (np.abs(pu) > 0.6 * iod) & (pv < mouth_v + 0.4 * (chin_v - mouth_v)) & (inner > 0)
-    hair = np.isin(labels, hit) & (region > 0) & (above | sides)
+    # grey or white hair (and glare) along the face's edge: brighter than the skin and nearly colourless
+    # (the wide-lock rule above keeps a component only when it is clearly coloured)
+    skin_chroma = float(np.hypot(model.mean[1] - 128.0, model.mean[2] - 128.0))
+    pale = (p < 0.5) & (d[..., 0] > 2.0) & (np.hypot(lab[..., 1].astype(np.float32) - 128.0,
+                                                       lab[..., 2].astype(np.float32) - 128.0) < 0.6 * skin_chroma)
+    pale &= (region > 0) & (deep == 0) & (above | sides) & (feats == 0)
+    if len(hit) == 0 and not pale.any():
+        return np.zeros(shape, np.uint8)
+    hair = (np.isin(labels, hit) & (region > 0) & (above | sides)) | pale
     if hair.sum() >= 20:
         px = lab[hair].astype(np.float32)
         hm, hs = np.median(px, 0), np.maximum(np.median(np.abs(px - np.median(px, 0)), 0) * 1.4826, 3.0)
@@ -205,7 +211,7 @@ def source_keep(img: np.ndarray, xy: np.ndarray, iod: float) -> tuple[np.ndarray
     the surrounding skin; ``keep`` (float32 [0, 1]) is 0 beyond the face outline where the photo is
     not skin (background, collar): only the neck may come along with the face there."""
     shape = img.shape[:2]
-    hair = dilate(hair_mask(img, xy, iod), 0.03 * iod)
+    hair = dilate(hair_mask(img, xy, iod), 0.05 * iod)
     region = poly_mask(shape, xy[FACE_OVAL])
     inside = region.astype(np.float32) / 255.0
     skin = skin_probability(img, xy, iod) > 0.5

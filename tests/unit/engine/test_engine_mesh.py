@@ -263,3 +263,57 @@ def test_mesh_of_a_face_cheek_to_cheek_is_its_own(engine):
         assert lm is not None, "the mesh of this face was not found"
         err = np.linalg.norm(lm.eye_centers - face.kps[:2], axis=1).max() / face.eye_distance
         assert err < 0.15, err
+
+
+def test_temples_stay_the_scenes():
+    """``temple_keep`` pulls the outline in above the eyes only: the cheeks and jaw are unchanged."""
+    lm = Landmarks(_synthetic_mesh())
+    xy = lm.xy[:N_MESH]
+    full = mask_polygon(xy, 0.8, 0.97, jaw_grow=0.03)
+    pulled = mask_polygon(xy, 0.8, 0.97, jaw_grow=0.03, temple_keep=0.8)
+    eye_y = float(xy[[33, 263]][:, 1].mean())
+    brow_y = float(xy[[70, 300]][:, 1].mean())
+    mid_x = float(xy[168][0])
+    above = full[:, 1] < brow_y
+    below = full[:, 1] > eye_y
+    assert above.any() and below.any()
+    # above the brows every outline point is nearer the nose line; below the eyes none moved
+    assert np.mean(np.abs(pulled[above, 0] - mid_x) < np.abs(full[above, 0] - mid_x)) > 0.8
+    assert np.abs(pulled[above, 0] - mid_x).sum() < 0.9 * np.abs(full[above, 0] - mid_x).sum()
+    np.testing.assert_allclose(pulled[below], full[below], atol=1e-4)
+
+
+def _synthetic_mesh() -> np.ndarray:
+    """A real portrait's mesh (obama.jpg) — the geometry test needs plausible landmarks only."""
+    from engine import Engine
+
+    eng = Engine(diagnostics=False)
+    img = load_portrait("obama.jpg")
+    face = max(eng.inspect(img), key=lambda f: f.area)
+    return eng.landmarks(img, face).pts
+
+
+def test_a_pale_lock_along_the_face_edge_is_hair(engine):
+    """Grey or white hair lying wide along the side of the face (bright, nearly colourless: the rule
+    for wide locks used to ask for a clearly coloured one) is found as hair, to be painted over."""
+    from engine.skin import hair_mask
+
+    img, _face, lm = _face_lm(engine, "obama.jpg")
+    s = 120.0 / lm.iod
+    small = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    xy = lm.xy[:N_MESH] * s
+    lock = np.zeros(small.shape[:2], np.uint8)
+    # a 0.27 IOD wide white lock just inside the face's outline, from the temple down to the cheekbone
+    side = xy[FACE_OVAL][np.argmax(xy[FACE_OVAL][:, 0])]
+    top, bottom = xy[[70, 300]][:, 1].min() - 10, xy[1][1]
+    pts = np.array([[side[0] - 36, top], [side[0] - 4, top], [side[0] - 4, bottom], [side[0] - 36, bottom]],
+                   np.int32)
+    cv2.fillPoly(lock, [pts], 255)
+    lock &= fill_poly(small.shape[:2], xy[FACE_OVAL])
+    hairy = small.copy()
+    hairy[lock > 0] = (236, 240, 244)  # white, a touch warm (BGR)
+    hairy = cv2.GaussianBlur(hairy, (0, 0), 0.7)
+    found = hair_mask(hairy, xy, 120.0) > 0
+    assert (found & (lock > 0)).sum() > 0.6 * (lock > 0).sum()
+    # ...and the clean photo has next to no hair there
+    assert (hair_mask(small, xy, 120.0) > 0)[lock > 0].mean() < 0.2
