@@ -133,6 +133,9 @@ class Case:
     d_scene: float = float("nan")
     d_scene_other: float | None = None
     lm_err: float = float("nan")
+    d_pose: float = float("nan")  # largest of |yaw|, |pitch|, |roll| difference, result vs scene (degrees)
+    d_mouth: float = float("nan")  # |mouth openness difference| (inner-lip gap / mouth width)
+    d_eyes: float = float("nan")  # largest |eye openness difference| (lid gap / eye width)
     nonskin: float = float("nan")
     seam: float = float("nan")
     tone: float = float("nan")
@@ -286,8 +289,9 @@ def main() -> int:
         h, w = img.shape[:2]
         slots = [tuple(float(v) for v in (f.box[0] / w, f.box[1] / h, f.box[2] / w, f.box[3] / h)) for f in faces]
         xys = [mesh(img, f) for f in faces]
+        pts = [eng.landmarks(img, f) for f in faces]
         descs = [rec.descriptor(img, xy) if xy is not None else None for xy in xys]
-        scenes[name] = {"img": img, "faces": faces, "slots": slots, "xy": xys, "desc": descs}
+        scenes[name] = {"img": img, "faces": faces, "slots": slots, "xy": xys, "desc": descs, "lm": pts}
         # the landmark measure's floor: the same faces after a slight blur and a JPEG q85 round trip
         soft = decode_image(encode_jpeg(cv2.GaussianBlur(img, (0, 0), 0.7), quality=85))
         for f, xy in zip(faces, xys, strict=True):
@@ -431,6 +435,8 @@ def main() -> int:
 
 
 def evaluate(c: Case, sc: dict, si: int, u: User, out: np.ndarray, eng, rec, mesh, photo_desc, scene_person_photos):
+    from engine.landmarks import head_pose
+
     target = sc["faces"][si]
     found = eng.inspect(out)
     near = [f for f in found if np.linalg.norm(f.center - target.center) < 0.5 * target.eye_distance]
@@ -457,6 +463,11 @@ def evaluate(c: Case, sc: dict, si: int, u: User, out: np.ndarray, eng, rec, mes
     if other_scene:
         c.d_scene_other = float(min(np.linalg.norm(d - v) for v in other_scene))
     c.lm_err = em.landmark_error(sxy, rxy)
+    r_lm, s_lm = eng.landmarks(out, rf), sc["lm"][si]
+    if r_lm is not None and s_lm is not None:
+        c.d_pose = float(np.max(np.abs(np.subtract(head_pose(r_lm.pts), head_pose(s_lm.pts)))))
+        c.d_mouth = abs(r_lm.mouth_open() - s_lm.mouth_open())
+        c.d_eyes = float(np.max(np.abs(np.subtract(r_lm.eyes_open(), s_lm.eyes_open()))))
     pasted = em.paste_mask(sc["img"], out, sxy)
     c.nonskin, _ = em.new_nonskin_fraction(sc["img"], out, sxy, pasted)
     c.seam, _ = em.seam_strength(sc["img"], out, sxy, pasted)
@@ -509,6 +520,12 @@ def summary_rows(cases: list[Case]) -> list[str]:
             f"{_pct(sum(c.pose_ok for c in cases), n)}; mean {100 * np.mean([c.lm_err for c in ok]):.2f}%, "
             f"max {100 * np.max([c.lm_err for c in ok]):.2f}% (measurement floor: the unchanged scene faces after a "
             f"slight blur + JPEG, {100 * np.median(LM_FLOOR or [0.0]):.2f}%) | < 3% |",
+            f"| … pose kept: largest yaw/pitch/roll difference, result vs scene (information) | median "
+            f"{np.nanmedian([c.d_pose for c in ok]):.1f}°, worst {np.nanmax([c.d_pose for c in ok]):.1f}° | |",
+            f"| … expression kept: mouth / eye openness difference (gap over width; open mouth ≈ 0.15-0.4, "
+            f"open eye ≈ 0.25-0.35) (information) | median {np.nanmedian([c.d_mouth for c in ok]):.3f} / "
+            f"{np.nanmedian([c.d_eyes for c in ok]):.3f}, worst {np.nanmax([c.d_mouth for c in ok]):.3f} / "
+            f"{np.nanmax([c.d_eyes for c in ok]):.3f} | |",
             f"| artifact (a): pasted skin that became non-skin ≤ {100 * NONSKIN_MAX:.0f}% | "
             f"{_pct(sum(c.failure is None and c.nonskin <= NONSKIN_MAX for c in cases), n)}; median "
             f"{100 * np.median([c.nonskin for c in ok]):.1f}%, worst {100 * np.max([c.nonskin for c in ok]):.1f}% | "
