@@ -303,7 +303,13 @@ class Engine:
         n = scene_reduction(scene.shape, slots, self.detector.max_side)
         work = reduce_int(scene, n)
         faces = [map_face(f, n, n) for f in self.detector.detect(work)] if n > 1 else None
-        targets = self.match_slots(scene, slots, faces=faces)
+        try:
+            targets = self.match_slots(scene, slots, faces=faces)
+        except SceneError:
+            if faces is None:
+                raise
+            # a slot face too small for the reduced copy: the detector's own (finer) size decides
+            targets = self.match_slots(scene, slots)
         t = tick("detect", t)
         target_lms = [self._scene_landmarks(scene, work, n, f) for f in targets]
         t = tick("landmarks", t)
