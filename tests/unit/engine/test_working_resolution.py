@@ -196,3 +196,27 @@ def test_4096_result_matches_the_1024_result_in_the_face_region(engine):
     d = np.abs(down.astype(np.int16) - out_s.astype(np.int16)).max(axis=2)
     # (about 1.0 / 2 here; detecting and landmarking the 4096 px scene itself gave about 2.0 / 5)
     assert d[sel].mean() < 1.8 and np.percentile(d[sel], 95) < 5, (d[sel].mean(), np.percentile(d[sel], 95))
+
+
+def test_wide_scene_not_a_multiple_of_the_reduction_lands_the_faces_in_place(engine):
+    """A 3664 x 1951 scene (the size of the issue's slow real scene; not a multiple of its reduction 3):
+    detection runs on the 1221 x 650 copy, and each paste is where the swap puts it with the detector and
+    the mesh run on the full-resolution scene (mask overlap), over the scene face's nose."""
+    big = scaled(SCENE, 3664, 3664)[700:700 + 1951]
+    slots = _slots(engine, big)
+    assert scene_reduction(big.shape, slots, engine.detector.max_side) == 3
+    users = [load("synthetic_faces/sfhq_pt2_00000258.jpg"), load("faces/obama2.jpg")]
+    with _Spy(engine.detector, "detect") as det:
+        out = engine.run(big, slots, [[u] for u in users])
+    assert det.shapes[0] == (650, 1221)
+    changed = np.abs(out.astype(np.int16) - big.astype(np.int16)).max(axis=2)
+    for face, rep, user in zip(engine.match_slots(big, slots), engine.last_report["slots"], users, strict=True):
+        assert rep["method"] == "mesh"
+        lm = engine.landmarks(big, face)  # the mesh on the full-resolution scene
+        ulm = engine.landmarks(user, max(engine.inspect(user), key=lambda f: f.area))
+        _, ref = engine.mesh_swapper.swap_detailed(big, lm, user, ulm)
+        m, r = rep["mask"] > 0.5, ref["mask"] > 0.5
+        iou = (m & r).sum() / (m | r).sum()
+        assert iou > 0.85, iou
+        assert all(m[int(y), int(x)] for x, y in lm.xy[[1, 4, 6, 168]])  # down the nose to between the eyes
+        assert changed[m].mean() > 10
