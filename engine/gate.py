@@ -3,8 +3,9 @@
 Blocking codes (``PhotoCheck.code``): ``no_face``, ``multiple_faces`` (several faces of similar
 size: we can't tell which one is the user), ``face_too_small`` (eye-to-eye distance below the
 minimum), ``blurry``, ``profile`` (head turned too far), ``eyes_closed``, ``occluded`` (something in
-front of the mouth/chin, hair or sunglasses over the eyes, a fringe down to the brows: the photo
-cannot give a clean face; ``PhotoCheck.occlusion`` has the measured shares). Non-blocking notes
+front of the mouth/chin, hair or sunglasses over the eyes: the photo cannot give a clean face;
+``PhotoCheck.occlusion`` has the measured shares). A fringe down to the brows is accepted: the swap
+keeps the scene's forehead and brows then. Non-blocking notes
 (``PhotoCheck.notes``): ``multiple_faces_used`` (other, much smaller faces were ignored; ``position``
 says which face is used). Identity consistency across one person's photos: :func:`same_person_check`.
 """
@@ -32,7 +33,6 @@ EYES_CLOSED = 0.12  # lid gap / eye width, both eyes
 OCCLUDED_LOWER = 0.4  # share of foreign (flat or off-colour non-skin) pixels in the chin/mouth area
 OCCLUDED_LIPS = 0.5  # share of the lips (open mouth excluded) that is neither lip, skin nor teeth
 OCCLUDED_EYES = 0.45  # share of non-skin pixels around the eyes (brows and the eyes themselves excluded)
-OCCLUDED_FRINGE = 0.7  # share of non-skin pixels in the strip just above the brows (a fringe down to them)
 OCCLUSION_IOD = 100.0  # the occlusion check runs on the face scaled to this eye distance
 MIN_SHARPNESS = 250.0  # variance of the Laplacian on the face normalised to 64 px eye distance
 DOMINANT_AREA = 2.5  # the largest face counts as "the" face when it is this many times the next one
@@ -141,8 +141,8 @@ def check_photo(engine: Engine, img: np.ndarray, *, min_eye_distance: float = MI
             return res
         res.occlusion = face_occlusion(img, lm)
         occ = res.occlusion
-        if (occ["lower"] > OCCLUDED_LOWER or occ["lips"] > OCCLUDED_LIPS or occ["eyes"] > OCCLUDED_EYES
-                or occ["fringe"] > OCCLUDED_FRINGE):
+        # a fringe down to the brows alone is fine: the swap keeps the scene's forehead and brows then
+        if occ["lower"] > OCCLUDED_LOWER or occ["lips"] > OCCLUDED_LIPS or occ["eyes"] > OCCLUDED_EYES:
             res.code = "occluded"
             return res
     elif abs(face.yaw_proxy) > 0.35:  # no mesh: the nose far off the eye midpoint = turned head

@@ -55,7 +55,8 @@ def _face_frame(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, flo
 
 
 def mask_polygon(xy: np.ndarray, forehead_keep: float = 0.65, side_keep: float = 0.94,
-                 jaw_grow: float | None = None, temple_keep: float | None = None) -> np.ndarray:
+                 jaw_grow: float | None = None, temple_keep: float | None = None,
+                 brow_cut: float | None = None) -> np.ndarray:
     """Face-oval polygon that stops short of the hairline (keeps ``forehead_keep`` of the forehead above
     the brows) and of the ears (cheek width scaled by ``side_keep``).
 
@@ -65,13 +66,19 @@ def mask_polygon(xy: np.ndarray, forehead_keep: float = 0.65, side_keep: float =
 
     With ``temple_keep`` the outline above the eyes is pulled in towards the nose line by that factor
     (smoothly from the eye line to the brows): the temples, where a user's hair most often lies close to
-    the skin's colour, stay the scene's."""
+    the skin's colour, stay the scene's.
+
+    With ``brow_cut`` (eye distances) the outline's top is moved down to just below the brows (their
+    lowest point plus ``brow_cut``): forehead and brows stay the scene's (a user with a fringe)."""
     xy = np.asarray(xy, np.float64)
     o, u, v, iod = _face_frame(xy)
     oval = xy[FACE_OVAL] - o
     cu, cv = oval @ u, oval @ v
     brow_v = float(min(((xy[RIGHT_BROW] - o) @ v).min(), ((xy[LEFT_BROW] - o) @ v).min()))
     cv = np.where(cv < brow_v, brow_v + forehead_keep * (cv - brow_v), cv)
+    if brow_cut is not None:
+        low_brow = float(max(((xy[RIGHT_BROW] - o) @ v).max(), ((xy[LEFT_BROW] - o) @ v).max()))
+        cv = np.maximum(cv, low_brow + brow_cut * iod)
     mid_u = float(np.median((xy[[1, 4, 5, 195, 197, 6, 168]] - o) @ u))  # nose bridge line
     if temple_keep is not None:
         up = np.clip(cv / min(brow_v, -1e-3), 0.0, 1.0)  # 0 at the eye line, 1 at the brows and above
@@ -202,13 +209,14 @@ class MeshSwapper:
                  jaw_grow: float = 0.03, jaw_feather: float = 0.05, skin_cut: bool = True,
                  stretch_min: float = 0.2, max_grain: float = 2.0, chroma_max: float = 1.15,
                  lighting_chroma: float = 1.0, edge_match: float = 0.45, edge_sigma: float = 0.12,
-                 edge_gain_l: float = 1.0, temple_keep: float = 0.9):
+                 edge_gain_l: float = 1.0, temple_keep: float = 0.9, brow_cut: float | None = 0.04):
         self.lighting_sigma = float(lighting_sigma)
         self.lighting_chroma = float(lighting_chroma)  # same for a*/b* (the tint of the scene's light)
         self.edge_match = float(edge_match)  # eye distances inside the paste's edge over which the colour
         self.edge_sigma = float(edge_sigma)  # is matched fully to the scene's, at this blur width
         self.edge_gain_l = float(edge_gain_l)  # (lightness: this share of it)
         self.scene_shape = float(scene_shape)
+        self.brow_cut = brow_cut  # below the brows' lowest point, eye distances (a user's fringe); None = off
         self.temple_keep = float(temple_keep)  # share of the temples' width pasted (see mask_polygon)
         self.feather = float(feather)
         self.lighting = float(lighting)
@@ -259,11 +267,12 @@ class MeshSwapper:
              seed: int = 0) -> np.ndarray:
         return self.swap_detailed(scene, target_lm, src_img, src_lm, seed)[0]
 
-    def _region_mask(self, shape: tuple[int, int], tgt: np.ndarray, iod: float) -> tuple[np.ndarray, np.ndarray]:
+    def _region_mask(self, shape: tuple[int, int], tgt: np.ndarray, iod: float,
+                     brow_cut: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(soft float mask in the scene's geometry, its hard uint8 polygon): feathered inwards at the
         forehead and temples (fades over the scene's own skin), nearly hard at the jaw edge."""
         poly = mask_polygon(tgt, self.forehead_keep, self.side_keep, jaw_grow=self.jaw_grow,
-                            temple_keep=self.temple_keep)
+                            temple_keep=self.temple_keep, brow_cut=brow_cut)
         hard = fill_poly(shape, poly)
         soft = feather(hard, self.feather * iod)
         sharp = np.clip(cv2.GaussianBlur(hard.astype(np.float32) / 255.0, (0, 0), max(0.6, self.jaw_feather * iod)),
@@ -287,7 +296,7 @@ class MeshSwapper:
         """Return ``(scene copy with the face replaced, info)``. Pixels outside ``info["mask"] > 0`` are
         unchanged. ``info`` also holds ``timings`` (seconds per stage), ``work_shape`` (the size the
         stages ran at) and what was decided."""
-        from .skin import feature_mask, fill_with_skin, sample_model, source_keep
+        from .skin import FRINGE, feature_mask, fill_with_skin, fringe_share, sample_model, source_keep
 
         tm: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -362,11 +371,16 @@ class MeshSwapper:
         # mask: the scene's face region (no hair, no ears; reaching the jaw edge) x the user's skin
         # (the user's hair strands, background and occluders stay out: the scene shows there)
         t = time.perf_counter()
-        mask, hard = self._region_mask((wh, ww), tgt_w, iod_w)
+        # a fringe down to the user's brows: forehead and brows stay the scene's (the cut sits just
+        # below the brows on both faces), never a forehead painted over in one flat tone
+        fringe = self.brow_cut is not None and fringe_share(crop, src_cw, src_lm.iod * f_w) > FRINGE
+        brow_cut = self.brow_cut if fringe else None
+        mask, hard = self._region_mask((wh, ww), tgt_w, iod_w, brow_cut)
         # ...and inside the user's own outline where it lies (temples, far cheek of a turned head)
         user_region = feather(fill_poly((wh, ww), mask_polygon(dst_w, self.forehead_keep, self.side_keep,
                                                                   jaw_grow=self.jaw_grow,
-                                                                  temple_keep=self.temple_keep)), self.feather * iod_w)
+                                                                  temple_keep=self.temple_keep,
+                                                                  brow_cut=brow_cut)), self.feather * iod_w)
         mask = np.minimum(mask, np.maximum(user_region, _smoothstep(self._jaw_weight((wh, ww), tgt_w))))
         hair_w = None
         if self.skin_cut:
@@ -473,7 +487,7 @@ class MeshSwapper:
         tm["blend"] = time.perf_counter() - t
         info = {"mask": full, "timings": tm, "keep_mouth": bool(keep_mouth), "keep_eyes": bool(keep_eyes),
                 "scale": scale, "blur_sigma": blur_sigma, "grain": grain, "roi": (x0, y0, x1 - x0, y1 - y0),
-                "mouth_open": (mo_t, mo_s), "work_shape": (wh, ww), "work_scale": s_w,
+                "mouth_open": (mo_t, mo_s), "fringe": bool(fringe), "work_shape": (wh, ww), "work_scale": s_w,
                 "work": {"warped": warped, "mask": mask, "scene": roi_w, "keep": keep, "hair": hair_w}}
         return out, info
 

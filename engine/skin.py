@@ -27,6 +27,7 @@ _MIN_CHROMA_STD = 2.5
 _MIN_L_STD = 8.0
 _L_WEIGHT = 0.35  # lightness counts less than chroma (shadows)
 _L_WEIGHT_BRIGHT = 0.7  # grey/white hair is brighter than the skin
+FRINGE = 0.7  # share of non-skin just above the brows from which a photo has a fringe down to them
 
 
 @dataclass
@@ -260,7 +261,12 @@ def occlusion(img: np.ndarray, xy: np.ndarray, iod: float) -> dict[str, float]:
     inner = feature_mask(shape, xy, iod, grow=0.04, nose=False)
     band = (eyes > 0) & (inner == 0) & (poly_mask(shape, xy[FACE_OVAL]) > 0)
     eye_frac = float(nonskin[band].mean()) if band.any() else 0.0
-    # a fringe down to the brows: the strip just above the brows is hair, not forehead
+    return {"lower": lower_frac, "lips": lips_frac, "eyes": eye_frac, "fringe": _fringe(nonskin, xy, iod)}
+
+
+def _fringe(nonskin: np.ndarray, xy: np.ndarray, iod: float) -> float:
+    """Share of non-skin pixels in the strip just above the brows (a fringe down to them)."""
+    shape = nonskin.shape[:2]
     o, v = _face_frame(xy)
     brows = np.zeros(shape, np.uint8)
     for g in (RIGHT_BROW, LEFT_BROW):
@@ -268,8 +274,14 @@ def occlusion(img: np.ndarray, xy: np.ndarray, iod: float) -> dict[str, float]:
     shift = np.float32([[1, 0, -0.22 * iod * v[0]], [0, 1, -0.22 * iod * v[1]]])
     above = cv2.warpAffine(dilate(brows, 0.04 * iod), shift, (shape[1], shape[0])) > 0
     strip = above & (brows == 0)
-    brow_frac = float(nonskin[strip].mean()) if strip.any() else 0.0
-    return {"lower": lower_frac, "lips": lips_frac, "eyes": eye_frac, "fringe": brow_frac}
+    return float(nonskin[strip].mean()) if strip.any() else 0.0
+
+
+def fringe_share(img: np.ndarray, xy: np.ndarray, iod: float) -> float:
+    """:func:`occlusion`'s ``fringe`` alone: the share of the strip just above the brows that is not
+    skin (hair down to the brows). Above :data:`FRINGE` the swap keeps the scene's forehead and brows."""
+    lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)
+    return _fringe(sample_model(lab, xy, iod).distance(lab) > 4.0, xy, iod)
 
 
 def wide_blur(x: np.ndarray, sigma: float) -> np.ndarray:

@@ -151,9 +151,37 @@ def test_gate_refuses_an_object_in_front_of_the_mouth(engine, name):
         assert res.code == "occluded", (colour, res.code, res.occlusion)
 
 
-def test_gate_refuses_hair_over_the_brows_and_eyes(engine):
-    fringe = check_photo(engine, load("synthetic_faces/sfhq_pt1_00001264.jpg"))  # a fringe down to the brows
-    assert fringe.code == "occluded", fringe.occlusion
+def test_a_fringe_is_accepted_and_the_scene_keeps_its_forehead_and_brows(engine):
+    """A fringe down to the brows (very common) is no reason to refuse the photo: the swap takes the
+    user's eyes, nose, mouth and cheeks and keeps the scene's own forehead and brows."""
+    user = load("synthetic_faces/sfhq_pt1_00001264.jpg")  # a thick orange fringe down to the brows
+    chk = check_photo(engine, user)
+    assert chk.ok, (chk.code, chk.occlusion)
+    assert chk.occlusion["fringe"] > 0.7  # the fringe is measured...
+    scene = load("scenes/uniportrait_two_women_studio.png")
+    target = engine.match_slots(scene, engine.suggest_slots(scene))[0]
+    tlm = engine.landmarks(scene, target)
+    out, info = MeshSwapper().swap_detailed(scene, tlm, user, chk.landmarks)
+    assert info["fringe"]
+    xy = tlm.xy
+    # ...so nothing is pasted on the scene's brows or the forehead above them
+    brows = np.zeros(scene.shape[:2], np.uint8)
+    for g in (RIGHT_BROW, LEFT_BROW):
+        cv2.fillConvexPoly(brows, cv2.convexHull(np.round(xy[g]).astype(np.int32)), 255)
+    assert info["mask"][brows > 0].max() < 0.25
+    assert np.abs(out.astype(np.int16) - scene.astype(np.int16))[brows > 0].mean() < 6
+    # while the eyes and the mouth are the user's
+    for g in (RIGHT_EYE, LEFT_EYE):
+        c = np.round(xy[g].mean(0)).astype(int)
+        assert info["mask"][c[1], c[0]] > 0.5
+    # a user without a fringe gets the forehead pasted as before
+    clean_user = load("faces/obama.jpg")
+    _, ulm = _face(engine, clean_user)
+    _, info2 = MeshSwapper().swap_detailed(scene, tlm, clean_user, ulm)
+    assert not info2["fringe"] and info2["mask"][brows > 0].mean() > 0.5
+
+
+def test_gate_refuses_hair_over_the_eyes(engine):
     img = load("faces/obama.jpg")
     clean = check_photo(engine, img)
     assert clean.ok
