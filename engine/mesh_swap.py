@@ -506,21 +506,20 @@ class MeshSwapper:
         bx0, by0 = max(0, int(xs.min() * kx) - 2), max(0, int(ys.min() * ky) - 2)
         bx1, by1 = min(rw, int((xs.max() + 1) * kx) + 3), min(rh, int((ys.max() + 1) * ky) + 3)
         sw_, sh_ = bx1 - bx0, by1 - by0
-        # work -> full (sub-rectangle), the same sampling as cv2.resize(INTER_LINEAR)
-        A = np.float32([[ww / rw, 0, (bx0 + 0.5) * ww / rw - 0.5], [0, wh / rh, (by0 + 0.5) * wh / rh - 0.5]])
+        box = (slice(by0, by1), slice(bx0, bx1))
 
-        def up(a, interp=cv2.INTER_LINEAR):
-            return cv2.warpAffine(a, A, (sw_, sh_), flags=interp | cv2.WARP_INVERSE_MAP,
-                                  borderMode=cv2.BORDER_REPLICATE)
+        def up(a):  # work size -> ROI size (bilinear; cv2.resize is ~3x faster than warpAffine), the box of it
+            return cv2.resize(a, (rw, rh), interpolation=cv2.INTER_LINEAR)[box]
 
         def gray(a):
             return cv2.cvtColor(a, cv2.COLOR_BGR2GRAY).astype(np.float32)
 
-        sub = roi[by0:by1, bx0:bx1]
+        sub = roi[box]
         mask = np.clip(up(mask_w), 0.0, 1.0)
-        base = up(warped_w).astype(np.float32)
-        hf_scene = gray(sub) - up(gray(roi_w))
-        skin = up(skin_w) > 0.5
+        hf_scene = gray(sub)
+        hf_scene -= up(gray(roi_w))
+        skin = (up(skin_w) > 0.5).view(np.uint8)  # a cv2 mask for meanStdDev
+        has_skin = bool(skin.any())
         hf_user = None
         f_hi = min(1.0, scale * 1.25)
         if sharpen and f_hi > 1.3 * f_w:  # the user's photo has finer detail than the working size
@@ -535,18 +534,23 @@ class MeshSwapper:
             hf_user = hi - lo
             if hair_w is not None:  # no strand detail where the hair was painted over
                 hf_user *= 1.0 - up(hair_w.astype(np.float32) / 255.0)
-        e_s = float(hf_scene[skin].std()) if skin.any() else 0.0
-        e_u = float(hf_user[skin].std()) if (hf_user is not None and skin.any()) else 0.0
+        e_s = float(cv2.meanStdDev(hf_scene, mask=skin)[1][0, 0]) if has_skin else 0.0
+        e_u = float(cv2.meanStdDev(hf_user, mask=skin)[1][0, 0]) if (hf_user is not None and has_skin) else 0.0
         w_s = 0.0 if e_s <= 1e-3 else float(np.clip(1.0 - (e_u / e_s) ** 2, 0.0, 1.0)) ** 0.5
-        detail = hf_user if hf_user is not None else np.zeros((sh_, sw_), np.float32)
+        detail = hf_user
         if w_s > 0:
             # the scene's fine band (grey: no colour from the scene face), kept off its eyes/brows/lips
-            fw = 1.0 - np.clip(cv2.GaussianBlur(up(feats_w.astype(np.float32) / 255.0), (0, 0), 2.0), 0, 1)
-            detail = detail + w_s * fw * hf_scene
-        sub_f = sub.astype(np.float32)
-        out_sub = sub_f + mask[..., None] * (base + detail[..., None] - sub_f)
+            fw = np.clip(cv2.GaussianBlur(up(feats_w.astype(np.float32) / 255.0), (0, 0), 2.0), 0, 1)
+            fw = (1.0 - fw) * hf_scene
+            fw *= w_s
+            detail = fw if detail is None else detail + fw
+        base = up(warped_w).astype(np.float32)
+        if detail is not None:
+            base += cv2.merge([detail, detail, detail])
+        # sub + mask * (base - sub) in one pass, then rounded and saturated to uint8
+        blended = cv2.blendLinear(base, sub.astype(np.float32), mask, 1.0 - mask)
         out = roi.copy()
-        out[by0:by1, bx0:bx1] = np.clip(out_sub + 0.5, 0, 255).astype(np.uint8)
+        out[box] = cv2.add(blended, 0, dtype=cv2.CV_8U)
         full_mask = np.zeros((rh, rw), np.float32)
-        full_mask[by0:by1, bx0:bx1] = mask
+        full_mask[box] = mask
         return out, full_mask, w_s * e_s
