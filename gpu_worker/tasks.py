@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection
 
 from engine import EngineError, decode_image
+from engine.io import resize_max
 from gallery.services import ResultJobGone, result_create
 from studio import planning, services
 from studio.models import Job
@@ -121,6 +122,16 @@ def planning_stage(stage: str, i: int, n: int) -> str:
     return "swap"
 
 
+def _work_scene(img, slots) -> object:
+    """The result is stored at ``RESULT_MAX_SIDE`` at most: a larger scene is swapped at about that size
+    (slots are relative) instead of at full size and shrunk afterwards, but never so far that a slot's
+    face box gets narrower than 120 px (the scene intake's minimum face, kept swappable)."""
+    h, w = img.shape[:2]
+    narrowest = min((float(s[2]) for s in slots), default=1.0) * w
+    side = max(settings.RESULT_MAX_SIDE, int(max(h, w) * 120.0 / max(narrowest, 1.0)) + 1)
+    return resize_max(img, side)[0]
+
+
 def _run(job: Job) -> str:
     try:
         photos_a, photos_b = _load_photos(job)
@@ -139,6 +150,7 @@ def _run(job: Job) -> str:
         for i, (scene, variant) in enumerate(work):
             with scene.image.open("rb") as fh:
                 scene_img = decode_image(fh.read())
+            scene_img = _work_scene(scene_img, scene.slots)
 
             def progress(stage: str, pct: int, i=i) -> None:
                 # One detect → swap → finish for the whole job (issue 16), not one per output photo.

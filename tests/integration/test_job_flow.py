@@ -237,3 +237,42 @@ def test_retries_are_bounded(user, settings):
     assert job.photos.count() == 0  # last attempt over: uploads deleted
     with pytest.raises(ValidationError):
         services.job_retry(job=job)
+
+
+def test_a_scene_larger_than_the_stored_result_is_swapped_at_the_result_size(user, settings, monkeypatch):
+    """Results are stored at RESULT_MAX_SIDE at most, so the worker swaps a larger scene at about that
+    size (cheaper, the same stored photo) — but never so small that a slot face gets narrower than 120 px."""
+    from engine import Engine
+
+    settings.RESULT_MAX_SIDE = 800
+    concept = build_concept()  # a 1280 px wide composed scene
+    seen = []
+    real_run = Engine.run
+
+    def spy(self, scene_img, *args, **kwargs):
+        seen.append(scene_img.shape[:2])
+        return real_run(self, scene_img, *args, **kwargs)
+
+    monkeypatch.setattr(Engine, "run", spy)
+    job = services.job_create(
+        user=user, concept=concept, photos_a=[upload("obama.jpg")], photos_b=[upload("biden.jpg")],
+        consent=consent_for(user),
+    )
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, (job.error_code, job.error_message)
+    scene = job.results.get().scene
+    assert seen and max(seen[0]) == 800 < max(scene.image.height, scene.image.width)
+    narrowest = min(s[2] for s in scene.slots) * seen[0][1]
+    assert narrowest >= 120
+
+    # with tiny faces the scene is shrunk less: the narrowest face box stays 120 px wide
+    settings.RESULT_MAX_SIDE = 200
+    job2 = services.job_create(
+        user=user, concept=concept, photos_a=[upload("obama.jpg")], photos_b=[upload("biden.jpg")],
+        consent=consent_for(user),
+    )
+    run_worker()
+    job2.refresh_from_db()
+    assert job2.status == Job.Status.DONE, (job2.error_code, job2.error_message)
+    assert min(s[2] for s in scene.slots) * seen[-1][1] >= 119.5
