@@ -250,6 +250,7 @@ def main() -> int:
                     help="human: people's pace (writes the 'load' section); stress: the old 5-10x profile "
                          "(writes 'load-stress')")
     ap.add_argument("--spawn-rate", type=float, default=None, help="arrivals per second (default: the profile's)")
+    ap.add_argument("--web-processes", type=int, default=2, help="daphne processes (make run: LLS_WEB_PROCESSES, 2)")
     ap.add_argument("--duration", type=int, default=150, help="hard stop, seconds")
     args = ap.parse_args()
     spawn_rate, PROFILE["think"], PROFILE["pause"], PROFILE["poll"] = PROFILES[args.profile]
@@ -276,10 +277,19 @@ def main() -> int:
             f"for i in range({args.users})]"))
         logs = work / "logs"
         logs.mkdir()
-        names = ["web (daphne)", "swap worker", "photo-check worker"]
-        procs.append(subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(web_port),
-                                       "loveloveshot.asgi:application"], cwd=ROOT, env=env,
-                                      stdout=open(logs / "daphne.log", "wb"), stderr=subprocess.STDOUT))
+        # like `make run`: --web-processes daphne processes sharing one listening socket
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", web_port))
+        listener.listen(1024)
+        listener.set_inheritable(True)
+        names = [f"web (daphne {i + 1} of {args.web_processes})" for i in range(args.web_processes)]
+        for i in range(args.web_processes):
+            procs.append(subprocess.Popen([sys.executable, "-m", "daphne", "--fd", str(listener.fileno()),
+                                           "loveloveshot.asgi:application"], cwd=ROOT, env=env,
+                                          pass_fds=(listener.fileno(),),
+                                          stdout=open(logs / f"daphne{i + 1}.log", "wb"), stderr=subprocess.STDOUT))
+        names += ["swap worker", "photo-check worker"]
         # like `make run` (scripts/supervise.py): one swap worker and the light photo-check worker
         procs.append(subprocess.Popen([sys.executable, "manage.py", "gpu_worker", "--queues", "swap"], cwd=ROOT,
                                       env=env, stdout=open(logs / "worker.log", "wb"), stderr=subprocess.STDOUT))
@@ -376,7 +386,7 @@ def main() -> int:
                 f"{total.get_response_time_percentile(0.5):.0f} | {total.get_response_time_percentile(0.95):.0f} |")
     frames = f"{_pct(frame_lat, 50):.0f} / {_pct(frame_lat, 95):.0f} ms (n={len(frame_lat)})"
     command = (f"`.venv/bin/python bench/load.py --profile {args.profile} --users {args.users} "
-               f"--duration {args.duration}`")
+               f"--duration {args.duration} --web-processes {args.web_processes}`")
     cores = os.cpu_count() or 1
     ours = sum(b - a for a, b in zip(cpu0, cpu1, strict=True))
     cpu_rows = "\n".join(
@@ -404,7 +414,8 @@ def main() -> int:
 
 Command: {command} (locust {locust_version}, headless, 127.0.0.1 only; {Couple.weight}:{Partner.weight}
 couples to partner API clients (one token) polling every {poll}; {pace}). The `make run` stack on this
-{cores}-core machine: daphne, one swap `manage.py gpu_worker` and the photo-check worker (workers at nice {nice}), local
+{cores}-core machine: {args.web_processes} daphne process(es) on one socket, one swap `manage.py gpu_worker`
+and the photo-check worker (workers at nice {nice}), local
 settings, SQLite; locust runs on the same cores. Wall time {wall:.0f} s. Load average when the users
 started: {load_avg[0]:.2f} (1 min) / {load_avg[1]:.2f} (5 min); both workers had built their models
 ({workers_ready} registered) first.

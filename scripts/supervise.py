@@ -4,7 +4,8 @@
    appendonly) and stops it again on the way out.
 2. migrate + seed_demo (demo accounts and the in-repo demo scenes).
 3. Starts the workers (worker_commands() below; the gpu_workers at `nice` LLS_WORKER_NICE, default 10, so the
-   web wins the CPU on this one machine) and the web server (daphne on 127.0.0.1:PORT), prints the URL
+   web wins the CPU on this one machine) and the web server (LLS_WEB_PROCESSES daphne processes, default 2,
+   sharing one listening socket on 127.0.0.1:PORT), prints the URL
    and the demo login once the home page answers, and restarts any of them that exits, with backoff
    (1, 2, 4 ... 30 s; back to 1 s after a run of a minute or more).
 4. Ctrl-C / SIGTERM (also SIGTERM to `make` alone, through PR_SET_PDEATHSIG): stops the web server and
@@ -44,6 +45,9 @@ VAR = REPO / "var"
 LOG = VAR / "log"
 STOP_GRACE = float(os.environ.get("LLS_STOP_GRACE_SECONDS", "20"))
 SWAP_WORKERS = int(os.environ.get("LLS_SWAP_WORKERS", "1"))
+# Web processes sharing one listening socket (the kernel hands each connection to one of them); the
+# channel layer, cache, sessions and throttles live in Redis/the DB, so any process serves any request.
+WEB_PROCESSES = max(1, int(os.environ.get("LLS_WEB_PROCESSES", "2")))
 
 
 def worker_nice() -> str:
@@ -111,10 +115,12 @@ class Child:
     restart_at: float | None = None
     threads: list[threading.Thread] = field(default_factory=list)
     old_groups: list[int] = field(default_factory=list)  # groups of earlier runs (leftover job processes)
+    pass_fds: tuple[int, ...] = ()  # descriptors it inherits (the web processes' listening socket)
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [*DIE_WITH_US, *self.cmd],
+            pass_fds=self.pass_fds,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -189,6 +195,16 @@ def redis_answers(port: int) -> bool:
             return s.recv(64).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def web_socket() -> socket.socket:
+    """The listening socket on 127.0.0.1:PORT that every web process inherits (daphne --fd)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", PORT))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
 
 
 def port_free(port: int) -> bool:
@@ -301,9 +317,12 @@ def main() -> int:
             return 130
         for name, cmd in worker_commands():
             children.append(Child(name, cmd, LOG / f"{name}.log"))
-        children.append(Child("web", [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT),
-                                      "--access-log", str(LOG / "access.log"),
-                                      "loveloveshot.asgi:application"], LOG / "web.log", echo=True))
+        listener = web_socket()
+        for i in range(WEB_PROCESSES):
+            children.append(Child("web" if i == 0 else f"web{i + 1}",
+                                  [PY, "-m", "daphne", "--fd", str(listener.fileno()),
+                                   "--access-log", str(LOG / "access.log"), "loveloveshot.asgi:application"],
+                                  LOG / "web.log", echo=True, pass_fds=(listener.fileno(),)))
         for child in children:
             say(f"Starting {child.name}: {' '.join(child.cmd[1:])}  (log: {child.log.relative_to(REPO)})")
             child.start()
