@@ -185,7 +185,10 @@ def test_socket_refuses_strangers_and_anonymous(user, other_user):
         comm = WebsocketCommunicator(JobConsumer.as_asgi(), f"/ws/jobs/{job.public_id}/")
         comm.scope["user"] = who
         comm.scope["url_route"] = {"kwargs": {"public_id": str(job.public_id)}}
-        connected, code = await comm.connect()
+        connected, code = await comm.connect(timeout=30)
+        # let the refused consumer finish inside this loop (asyncio.run would otherwise cancel it
+        # while it may still be leaving a thread-sensitive database call)
+        await comm.disconnect(timeout=30)
         return connected, code
 
     assert asyncio.run(try_as(other_user)) == (False, 4404)
@@ -254,25 +257,23 @@ def test_a_scene_larger_than_the_stored_result_is_swapped_at_the_result_size(use
         return real_run(self, scene_img, *args, **kwargs)
 
     monkeypatch.setattr(Engine, "run", spy)
-    job = services.job_create(
-        user=user, concept=concept, photos_a=[upload("obama.jpg")], photos_b=[upload("biden.jpg")],
-        consent=consent_for(user),
-    )
-    run_worker()
-    job.refresh_from_db()
-    assert job.status == Job.Status.DONE, (job.error_code, job.error_message)
-    scene = job.results.get().scene
+
+    def submit_and_run() -> Job:
+        job = services.job_create(
+            user=user, concept=concept, photos_a=[upload("obama.jpg")], photos_b=[upload("biden.jpg")],
+            consent=consent_for(user),
+        )
+        run_worker()
+        job.refresh_from_db()
+        assert job.status == Job.Status.DONE, (job.error_code, job.error_message)
+        return job
+
+    scene = submit_and_run().results.get().scene
     assert seen and max(seen[0]) == 800 < max(scene.image.height, scene.image.width)
     narrowest = min(s[2] for s in scene.slots) * seen[0][1]
     assert narrowest >= 120
 
     # with tiny faces the scene is shrunk less: the narrowest face box stays 120 px wide
     settings.RESULT_MAX_SIDE = 200
-    job2 = services.job_create(
-        user=user, concept=concept, photos_a=[upload("obama.jpg")], photos_b=[upload("biden.jpg")],
-        consent=consent_for(user),
-    )
-    run_worker()
-    job2.refresh_from_db()
-    assert job2.status == Job.Status.DONE, (job2.error_code, job2.error_message)
+    submit_and_run()
     assert min(s[2] for s in scene.slots) * seen[-1][1] >= 119.5
