@@ -61,3 +61,16 @@ def run_checks() -> None:
     """Process only the "check" queue (photo checks) with a real rq worker in burst mode."""
     q = django_rq.get_queue("check")
     ThreadSafeWorker([q], connection=q.connection).work(burst=True)
+
+
+def children_of(pid: int) -> list[int]:
+    """PIDs whose parent is ``pid`` (from /proc)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids

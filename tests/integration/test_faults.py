@@ -20,7 +20,7 @@ from gallery.models import Result
 from studio import services
 from studio.models import Job
 from studio.realtime import job_group
-from tests.builders import build_concept, run_checks, run_worker, upload
+from tests.builders import build_concept, children_of, run_checks, run_worker, upload
 from tests.conftest import faces_dir
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,21 +50,11 @@ def _spawn_worker(settings, private_root, log_path, **extra_env) -> subprocess.P
     )
 
 
-def _children(pid: int) -> list[int]:
-    kids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            kids.append(int(stat.parent.name))
-    return kids
 
 
 def _kill_tree(pid: int) -> None:
     """SIGKILL the worker and its job process (the supervisor's child that runs the jobs)."""
-    for child in _children(pid):
+    for child in children_of(pid):
         _kill_tree(child)
     try:
         os.kill(pid, signal.SIGKILL)
@@ -169,7 +159,7 @@ def test_work_horse_killed_like_oom_the_same_worker_recovers_it(user, settings, 
     worker = _spawn_worker(settings, _private_media, log, LLS_JOB_STALE_SECONDS="8")
     try:
         _wait(lambda: Job.objects.filter(pk=job.pk, status="running", attempts=1).exists(), 600, "job start")
-        horses = _wait(lambda: _children(worker.pid), 120, "the process running the job")
+        horses = _wait(lambda: children_of(worker.pid), 120, "the process running the job")
         job.refresh_from_db()
         assert job.status == Job.Status.RUNNING and job.attempts == 1  # killed mid-job, not after it
         for horse in horses:

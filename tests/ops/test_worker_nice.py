@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.builders import children_of
 from tests.ops.test_quiet_logs import supervise
 
 REPO = Path(__file__).resolve().parents[2]
@@ -18,16 +19,6 @@ def _nice_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
-def _children(pid: int) -> list[int]:
-    kids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            kids.append(int(stat.parent.name))
-    return kids
 
 
 def test_worker_and_its_job_process_run_at_the_configured_niceness(settings, tmp_path):
@@ -50,7 +41,7 @@ def test_worker_and_its_job_process_run_at_the_configured_niceness(settings, tmp
         deadline = time.monotonic() + 120
         kids: list[int] = []
         while time.monotonic() < deadline and not kids and worker.poll() is None:
-            kids = _children(worker.pid)
+            kids = children_of(worker.pid)
             time.sleep(0.1)
         assert kids, f"no job process started:\n{log.read_text()[-2000:]}"
         assert _nice_of(worker.pid) == target

@@ -35,6 +35,22 @@ def _load(name: str) -> np.ndarray:
     return decode_image(portrait_path(name).read_bytes())
 
 
+TESTDATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata"
+
+
+@cache
+def _read_testdata(rel: str) -> np.ndarray:
+    p = TESTDATA / rel
+    if not p.is_file():
+        pytest.skip(f"test image {p} not available")
+    return decode_image(p.read_bytes())
+
+
+def load_testdata(rel: str) -> np.ndarray:
+    """Decoded BGR image from ``../shared/testdata/<rel>`` (cached; a copy per call)."""
+    return _read_testdata(rel).copy()
+
+
 def load_portrait(name: str) -> np.ndarray:
     """Decoded BGR portrait (cached; returns a copy so tests can't corrupt each other)."""
     return _load(name).copy()

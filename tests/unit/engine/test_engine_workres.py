@@ -3,31 +3,15 @@ arrays out). Thresholds are on sizes and image measures, never on time."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 
-from engine import decode_image
 from engine.gate import check_photo
 from engine.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE
 from engine.mesh_swap import MeshSwapper
 
-TESTDATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata"
-
-
-@cache
-def _read(rel: str) -> np.ndarray:
-    p = TESTDATA / rel
-    if not p.is_file():
-        pytest.skip(f"test image {p} not available")
-    return decode_image(p.read_bytes())
-
-
-def load(rel: str) -> np.ndarray:
-    return _read(rel).copy()
+from .conftest import load_testdata as load
 
 
 def _face(engine, img):

@@ -5,42 +5,32 @@ scene's pixel count. Real images, arrays in and out; sizes and image measures on
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from engine import decode_image
 from engine.io import reduce_int, shrink_max
 from engine.landmarks import N_MESH
 from engine.pipeline import scene_reduction, swap_crop
 
-TESTDATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata"
+from .conftest import _read_testdata
+from .conftest import load_testdata as load
+
 SCENE = "scenes/xverse_couple_mw_outdoor.jpg"  # 960 x 960, two large faces
 
 
-@cache
-def _read(rel: str) -> np.ndarray:
-    p = TESTDATA / rel
-    if not p.is_file():
-        pytest.skip(f"test image {p} not available")
-    return decode_image(p.read_bytes())
-
-
-def load(rel: str) -> np.ndarray:
-    return _read(rel).copy()
 
 
 @cache
 def _scaled(rel: str, width: int, height: int) -> np.ndarray:
-    img = _read(rel)
+    img = _read_testdata(rel)
     return cv2.resize(img, (width, height), interpolation=cv2.INTER_CUBIC)
 
 
 def scaled(rel: str, width: int, height: int | None = None) -> np.ndarray:
     """The scene upscaled (cubic) to ``width`` x ``height``, like the engine bench's 4096 px case."""
-    img = _read(rel)
+    img = _read_testdata(rel)
     if height is None:
         height = int(round(img.shape[0] * width / img.shape[1]))
     return _scaled(rel, width, height).copy()
