@@ -273,9 +273,12 @@ def main() -> int:
     def load(path: Path) -> np.ndarray:
         return decode_image(path.read_bytes())
 
-    def mesh(img, face):
+    def mesh_both(img, face):  # (Landmarks, their xy) from one mesh pass
         lm = eng.landmarks(img, face)
-        return None if lm is None else np.asarray(lm.xy, np.float64)
+        return lm, (None if lm is None else np.asarray(lm.xy, np.float64))
+
+    def mesh(img, face):
+        return mesh_both(img, face)[1]
 
     # ---- scenes at 1024 px, their faces, meshes and descriptors --------------------------------
     scenes: dict[str, dict] = {}
@@ -288,8 +291,8 @@ def main() -> int:
         faces.sort(key=lambda f: float(f.center[0]))
         h, w = img.shape[:2]
         slots = [tuple(float(v) for v in (f.box[0] / w, f.box[1] / h, f.box[2] / w, f.box[3] / h)) for f in faces]
-        xys = [mesh(img, f) for f in faces]
-        pts = [eng.landmarks(img, f) for f in faces]
+        both = [mesh_both(img, f) for f in faces]
+        pts, xys = [b[0] for b in both], [b[1] for b in both]
         descs = [rec.descriptor(img, xy) if xy is not None else None for xy in xys]
         scenes[name] = {"img": img, "faces": faces, "slots": slots, "xy": xys, "desc": descs, "lm": pts}
         # the landmark measure's floor: the same faces after a slight blur and a JPEG q85 round trip
@@ -390,7 +393,7 @@ def main() -> int:
                 for si, c in enumerate(slot_cases):
                     if counted[si]:
                         if c.failure is None and out is not None:
-                            evaluate(c, sc, si, pair[si], out, eng, rec, mesh, photo_desc, scene_person_photos)
+                            evaluate(c, sc, si, pair[si], out, eng, rec, mesh_both, photo_desc, scene_person_photos)
                         add_crops(c, sc, si, pair[si], out)
                         cases.append(c)
 
@@ -444,7 +447,8 @@ def main() -> int:
     return 0
 
 
-def evaluate(c: Case, sc: dict, si: int, u: User, out: np.ndarray, eng, rec, mesh, photo_desc, scene_person_photos):
+def evaluate(c: Case, sc: dict, si: int, u: User, out: np.ndarray, eng, rec, mesh_both, photo_desc,
+             scene_person_photos):
     from engine.landmarks import head_pose
 
     target = sc["faces"][si]
@@ -454,7 +458,7 @@ def evaluate(c: Case, sc: dict, si: int, u: User, out: np.ndarray, eng, rec, mes
         c.failure = "result: no face detected at the slot"
         return
     rf = max(near, key=lambda f: f.score)
-    rxy = mesh(out, rf)
+    r_lm, rxy = mesh_both(out, rf)
     if rxy is None:
         c.failure = "result: face mesh failed"
         return
@@ -473,8 +477,8 @@ def evaluate(c: Case, sc: dict, si: int, u: User, out: np.ndarray, eng, rec, mes
     if other_scene:
         c.d_scene_other = float(min(np.linalg.norm(d - v) for v in other_scene))
     c.lm_err = em.landmark_error(sxy, rxy)
-    r_lm, s_lm = eng.landmarks(out, rf), sc["lm"][si]
-    if r_lm is not None and s_lm is not None:
+    s_lm = sc["lm"][si]
+    if s_lm is not None:
         c.d_pose = float(np.max(np.abs(np.subtract(head_pose(r_lm.pts), head_pose(s_lm.pts)))))
         c.d_mouth = abs(r_lm.mouth_open() - s_lm.mouth_open())
         c.d_eyes = float(np.max(np.abs(np.subtract(r_lm.eyes_open(), s_lm.eyes_open()))))

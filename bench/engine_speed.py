@@ -40,8 +40,6 @@ def main() -> int:
     ap.add_argument("--profile", type=int, default=0, help="cProfile one more run at this size")
     ap.add_argument("--cpu", type=int, default=-1, help="CPU to pin to (default: the last allowed)")
     ap.add_argument("--users", default=",".join(USERS), help="two user photos under --testdata")
-    ap.add_argument("--tune-allocator", action="store_true",
-                    help="engine.io.tune_allocator() first (as a worker process would, if it calls it)")
     ap.add_argument("--save", default="", help="save the results as <prefix>_<size>.png (quality checks)")
     args = ap.parse_args()
 
@@ -49,10 +47,6 @@ def main() -> int:
     cpus = sorted(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpus[args.cpu] if args.cpu < 0 else args.cpu})
     from engine import Engine, decode_image, resize_max
-    from engine.io import tune_allocator
-
-    if args.tune_allocator:
-        print("tune_allocator:", tune_allocator())
 
     data = Path(args.testdata)
     eng = Engine(diagnostics=False)

@@ -195,26 +195,3 @@ def shrink_max(img: np.ndarray, max_side: int) -> tuple[np.ndarray, tuple[float,
         return mid, (float(n), float(n))
     small = cv2.resize(mid, (max(1, round(mw * s)), max(1, round(mh * s))), interpolation=cv2.INTER_AREA)
     return small, (n / s, n / s)  # as resize_max's 1 / scale when n == 1
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
-
-
-def tune_allocator(mmap_threshold: int = 256 << 20, trim_threshold: int = (2 << 30) - 1) -> bool:
-    """Let glibc serve and keep the engine's large temporary arrays (tens of MB at a 4096 px scene) from
-    the heap instead of a fresh ``mmap`` per array: every fresh mapping is zero-filled page by page on
-    first touch, which made the full-resolution paste of a 4096 px scene cost about twice its arithmetic
-    and vary from run to run with glibc's dynamic mmap threshold. Process-wide; the process keeps its
-    peak heap (a few tens of MB more than without). Call once at the start of a worker process, and in
-    a benchmark only if the worker does too. Returns False where it does not apply (not glibc)."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    return bool(mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold))) and bool(
-        mallopt(_M_TRIM_THRESHOLD, int(trim_threshold)))

@@ -487,8 +487,7 @@ class MeshSwapper:
         tm["blend"] = time.perf_counter() - t
         info = {"mask": full, "timings": tm, "keep_mouth": bool(keep_mouth), "keep_eyes": bool(keep_eyes),
                 "scale": scale, "blur_sigma": blur_sigma, "grain": grain, "roi": (x0, y0, x1 - x0, y1 - y0),
-                "mouth_open": (mo_t, mo_s), "fringe": bool(fringe), "work_shape": (wh, ww), "work_scale": s_w,
-                "work": {"warped": warped, "mask": mask, "scene": roi_w, "keep": keep, "hair": hair_w}}
+                "mouth_open": (mo_t, mo_s), "fringe": bool(fringe), "work_shape": (wh, ww), "work_scale": s_w}
         return out, info
 
     def _paste_up(self, roi, roi_w, warped_w, mask_w, skin_w, feats_w, crop_full, src_c, f_w, map_x, map_y,

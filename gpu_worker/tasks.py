@@ -10,11 +10,12 @@ import os
 import threading
 import time
 
+import numpy as np
 from django.conf import settings
 from django.db import connection
 
 from engine import EngineError, decode_image
-from engine.io import resize_max
+from engine.io import shrink_max
 from gallery.services import ResultJobGone, result_create
 from studio import planning, services
 from studio.models import Job
@@ -122,14 +123,14 @@ def planning_stage(stage: str, i: int, n: int) -> str:
     return "swap"
 
 
-def _work_scene(img, slots) -> object:
+def _work_scene(img: np.ndarray, slots) -> np.ndarray:
     """The result is stored at ``RESULT_MAX_SIDE`` at most: a larger scene is swapped at about that size
     (slots are relative) instead of at full size and shrunk afterwards, but never so far that a slot's
     face box gets narrower than 120 px (the scene intake's minimum face, kept swappable)."""
     h, w = img.shape[:2]
     narrowest = min((float(s[2]) for s in slots), default=1.0) * w
     side = max(settings.RESULT_MAX_SIDE, int(max(h, w) * 120.0 / max(narrowest, 1.0)) + 1)
-    return resize_max(img, side)[0]
+    return shrink_max(img, side)[0]  # integer box reduction first: fast on a 4096 px scene
 
 
 def _run(job: Job) -> str:

@@ -265,9 +265,9 @@ def test_mesh_of_a_face_cheek_to_cheek_is_its_own(engine):
         assert err < 0.15, err
 
 
-def test_temples_stay_the_scenes():
+def test_temples_stay_the_scenes(engine):
     """``temple_keep`` pulls the outline in above the eyes only: the cheeks and jaw are unchanged."""
-    lm = Landmarks(_synthetic_mesh())
+    _img, _face, lm = _face_lm(engine, "obama.jpg")
     xy = lm.xy[:N_MESH]
     full = mask_polygon(xy, 0.8, 0.97, jaw_grow=0.03)
     pulled = mask_polygon(xy, 0.8, 0.97, jaw_grow=0.03, temple_keep=0.8)
@@ -281,16 +281,6 @@ def test_temples_stay_the_scenes():
     assert np.mean(np.abs(pulled[above, 0] - mid_x) < np.abs(full[above, 0] - mid_x)) > 0.8
     assert np.abs(pulled[above, 0] - mid_x).sum() < 0.9 * np.abs(full[above, 0] - mid_x).sum()
     np.testing.assert_allclose(pulled[below], full[below], atol=1e-4)
-
-
-def _synthetic_mesh() -> np.ndarray:
-    """A real portrait's mesh (obama.jpg) — the geometry test needs plausible landmarks only."""
-    from engine import Engine
-
-    eng = Engine(diagnostics=False)
-    img = load_portrait("obama.jpg")
-    face = max(eng.inspect(img), key=lambda f: f.area)
-    return eng.landmarks(img, face).pts
 
 
 def test_a_pale_lock_along_the_face_edge_is_hair(engine):

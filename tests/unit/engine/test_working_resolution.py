@@ -210,31 +210,3 @@ def test_wide_scene_not_a_multiple_of_the_reduction_lands_the_faces_in_place(eng
         assert iou > 0.85, iou
         assert all(m[int(y), int(x)] for x, y in lm.xy[[1, 4, 6, 168]])  # down the nose to between the eyes
         assert changed[m].mean() > 10
-
-
-def test_tune_allocator_keeps_large_arrays_off_fresh_mappings():
-    """``engine.io.tune_allocator`` (for worker processes): a large array (here 200 MB, untouched; the
-    paste's float buffers at 4096 px are tens of MB) comes from glibc's heap, reused once freed, instead
-    of a fresh zero-filled ``mmap`` of its own each time, as with glibc's default threshold."""
-    import ctypes
-
-    from engine.io import tune_allocator
-
-    class MallInfo2(ctypes.Structure):
-        _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
-                                                   "fsmblks", "uordblks", "fordblks", "keepcost")]
-
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallinfo2.restype = MallInfo2
-
-    def mapped_for(nbytes: int) -> int:
-        before = libc.mallinfo2().hblkhd  # bytes in mmap-ed blocks
-        a = np.empty(nbytes, np.uint8)
-        grown = libc.mallinfo2().hblkhd - before
-        del a
-        return grown
-
-    assert tune_allocator(1 << 20, 1 << 20)  # (about glibc's default: large arrays mmap-ed)
-    assert mapped_for(200 << 20) >= 200 << 20
-    assert tune_allocator()  # the worker setting (stays for the rest of this process: faster, harmless)
-    assert mapped_for(200 << 20) == 0
