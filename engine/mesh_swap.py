@@ -209,8 +209,10 @@ class MeshSwapper:
                  jaw_grow: float = 0.03, jaw_feather: float = 0.05, skin_cut: bool = True,
                  stretch_min: float = 0.2, max_grain: float = 2.0, chroma_max: float = 1.15,
                  lighting_chroma: float = 1.0, edge_match: float = 0.45, edge_sigma: float = 0.12,
-                 edge_gain_l: float = 1.0, temple_keep: float = 0.9, brow_cut: float | None = 0.04):
+                 edge_gain_l: float = 1.0, temple_keep: float = 0.9, brow_cut: float | None = 0.04,
+                 feature_colour: bool = True):
         self.lighting_sigma = float(lighting_sigma)
+        self.feature_colour = feature_colour  # eyes, brows, lips keep their chroma (see _keep_feature_colour)
         self.lighting_chroma = float(lighting_chroma)  # same for a*/b* (the tint of the scene's light)
         self.edge_match = float(edge_match)  # eye distances inside the paste's edge over which the colour
         self.edge_sigma = float(edge_sigma)  # is matched fully to the scene's, at this blur width
@@ -279,6 +281,36 @@ class MeshSwapper:
                         0.0, 1.0)
         wj = self._jaw_weight(shape, tgt)
         return wj * sharp + (1.0 - wj) * soft, hard
+
+    @staticmethod
+    def _keep_feature_colour(warped: np.ndarray, lab_user: np.ndarray, skin: np.ndarray, dst: np.ndarray,
+                             iod: float) -> np.ndarray:
+        """Undo the skin's colour shift on what is not skin in the user's photo (eye whites, irises,
+        brows, lashes, liner, lips): they keep their own hue, their chroma scaled as the skin's chroma
+        was and dimmed with their lightness, which follows the transfer. A shift fitted on skin and
+        added to a neutral eye white tints it cyan or blue; added to dark brows, blue; to dark liner,
+        red."""
+        from .skin import feature_mask, sample_model
+
+        p = sample_model(lab_user, dst, iod).probability(lab_user)
+        # only on the features themselves: shadowed or wrinkled skin elsewhere follows the skin
+        p[feature_mask(p.shape, dst, iod, 0.02, nose=False) == 0] = 1.0
+        eyes = cv2.bitwise_or(fill_poly(p.shape, cv2.convexHull(dst[RIGHT_EYE].astype(np.float32))),
+                              fill_poly(p.shape, cv2.convexHull(dst[LEFT_EYE].astype(np.float32))))
+        p[eyes > 0] = 0.0
+        p = cv2.GaussianBlur(p, (0, 0), max(0.7, 0.012 * iod))[..., None]
+        lab_new = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
+        # the skin's change of chroma (its hue kept): the whites stay about neutral whatever the two
+        # skin tones, and a photo's warm cast fades with the skin's
+        sel = skin > 0.5
+        c_user = float(np.linalg.norm(np.median(lab_user[sel][:, 1:], 0) - 128.0)) if sel.any() else 0.0
+        c_new = float(np.linalg.norm(np.median(lab_new[sel][:, 1:], 0) - 128.0)) if sel.any() else 0.0
+        k = float(np.clip(c_new / c_user, 0.0, 1.2)) if c_user > 1.0 else 1.0
+        dim = np.clip((lab_new[..., 0] + 8.0) / (lab_user[..., 0] + 8.0), 0.0, 1.0)  # darker: less chroma
+        feat = lab_new.copy()
+        feat[..., 1:] = 128.0 + (lab_user[..., 1:] - 128.0) * (k * dim)[..., None]
+        out = p * lab_new + (1.0 - p) * feat
+        return cv2.cvtColor(np.clip(out + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
 
     @staticmethod
     def _jaw_weight(shape: tuple[int, int], tgt: np.ndarray) -> np.ndarray:
@@ -436,6 +468,7 @@ class MeshSwapper:
         # colour + low-frequency lighting, on skin only
         t = time.perf_counter()
         if self.color_transfer and skin.sum() >= 16 and ref.sum() >= 16:
+            lab_user = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
             warped = lab_transfer(warped, roi_w, skin, ref_mask=ref, std_clip=(0.75, 1.3),
                                   chroma_clip=(0.0, self.chroma_max))  # > 1 pushes eye whites cyan
             if self.lighting > 0:
@@ -460,6 +493,8 @@ class MeshSwapper:
                     delta = wb * eg * field(self.edge_sigma * iod_w) + (1.0 - wb * eg) * delta
                 lw = lw + delta
                 warped = cv2.cvtColor(np.clip(lw + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+            if self.feature_colour:
+                warped = self._keep_feature_colour(warped, lab_user, skin, dst_w, iod_w)
         tm["color"] = time.perf_counter() - t
 
         # the scene's softness and grain

@@ -12,13 +12,18 @@ from engine.identity import identity_outliers
 from engine.landmarks import (
     FACE_OVAL,
     INNER_LIPS,
+    LEFT_BROW,
+    LEFT_EYE,
     N_LANDMARKS,
     N_MESH,
+    RIGHT_BROW,
+    RIGHT_EYE,
     Landmarks,
     head_pose,
     mesh_triangles,
 )
 from engine.mesh_swap import MeshSwapper, fill_poly, mask_polygon
+from engine.skin import erode, poly_mask
 from engine.texture import detail_energy, match_grain, match_sharpness, noise_sigma
 
 from .conftest import PEOPLE, PORTRAITS, load_portrait, scene_of
@@ -106,7 +111,8 @@ def film_swap(engine):
 
 def test_mesh_warp_keeps_the_scene_pose_and_expression(engine, film_swap):
     scene, target, tlm, user, ulm = film_swap
-    sw = MeshSwapper(scene_shape=1.0, skin_cut=False)  # geometry only: the hair fill changes texture
+    # geometry only: the hair fill and the features' own colour (her glasses) change texture
+    sw = MeshSwapper(scene_shape=1.0, skin_cut=False, feature_colour=False)
     out, info = sw.swap_detailed(scene, tlm, user, ulm)
     res = engine.landmarks(out, target)
     assert res is not None
@@ -307,3 +313,35 @@ def test_a_pale_lock_along_the_face_edge_is_hair(engine):
     assert (found & (lock > 0)).sum() > 0.6 * (lock > 0).sum()
     # ...and the clean photo has next to no hair there
     assert (hair_mask(small, xy, 120.0) > 0)[lock > 0].mean() < 0.2
+
+
+def test_eye_whites_and_brows_keep_their_own_colour(engine):
+    """The skin's colour shift (fitted on skin) is not added to the features: eye whites that the
+    transfer pushed blue come back near neutral, dark brows are not tinted, the skin keeps its shift."""
+    img, _face, lm = _face_lm(engine, "obama.jpg")
+    s = 120.0 / lm.iod
+    xy = lm.xy[:N_MESH] * s
+    h, w = int(img.shape[0] * s), int(img.shape[1] * s)
+    lab_user = np.empty((h, w, 3), np.float32)
+    lab_user[:] = (120.0, 145.0, 160.0)  # brown skin (8-bit OpenCV Lab)
+    eyes = cv2.bitwise_or(poly_mask((h, w), xy[RIGHT_EYE], hull=True), poly_mask((h, w), xy[LEFT_EYE], hull=True))
+    brows = cv2.bitwise_or(poly_mask((h, w), xy[RIGHT_BROW], hull=True), poly_mask((h, w), xy[LEFT_BROW], hull=True))
+    lab_user[eyes > 0] = (215.0, 128.0, 131.0)  # eye whites: near neutral
+    lab_user[brows > 0] = (50.0, 131.0, 134.0)  # dark brows
+    # the skin transfer towards a pale, less yellow scene, applied to every pixel alike
+    shifted = np.clip(lab_user + np.float32([45.0, -6.0, -24.0]), 0, 255)
+    warped = cv2.cvtColor(shifted.astype(np.uint8), cv2.COLOR_LAB2BGR)
+    user_bgr = cv2.cvtColor(lab_user.astype(np.uint8), cv2.COLOR_LAB2BGR)
+    skin = ((eyes == 0) & (brows == 0) & (fill_poly((h, w), xy[FACE_OVAL]) > 0)).astype(np.float32)
+    out = MeshSwapper._keep_feature_colour(warped, cv2.cvtColor(user_bgr, cv2.COLOR_BGR2LAB).astype(np.float32),
+                                           skin, xy, 120.0)
+    lab_out = cv2.cvtColor(out, cv2.COLOR_BGR2LAB).astype(np.float32)
+    core_eyes = erode(eyes, 2) > 0
+    core_brows = erode(brows, 2) > 0
+    assert np.median(shifted[core_eyes][:, 2]) < 110  # the naive transfer made the whites blue...
+    assert abs(np.median(lab_out[core_eyes][:, 2]) - 128) < 4  # ...now they are white again
+    assert abs(np.median(lab_out[core_eyes][:, 1]) - 128) < 4
+    assert np.median(lab_out[core_brows][:, 2]) >= 127  # brows: not blue
+    assert np.median(lab_out[core_eyes][:, 0]) > 230  # lightness follows the transfer
+    inner_skin = erode((skin > 0).astype(np.uint8) * 255, 12) > 0
+    np.testing.assert_allclose(np.median(lab_out[inner_skin], 0), np.median(shifted[inner_skin], 0), atol=2)
