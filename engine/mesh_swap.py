@@ -210,9 +210,11 @@ class MeshSwapper:
                  stretch_min: float = 0.2, max_grain: float = 2.0, chroma_max: float = 1.15,
                  lighting_chroma: float = 1.0, edge_match: float = 0.45, edge_sigma: float = 0.12,
                  edge_gain_l: float = 1.0, temple_keep: float = 0.9, brow_cut: float | None = 0.04,
-                 feature_colour: bool = True):
+                 feature_colour: bool = True, fill_unusable: bool = True, keep_edge: float = 0.15):
         self.lighting_sigma = float(lighting_sigma)
         self.feature_colour = feature_colour  # eyes, brows, lips keep their chroma (see _keep_feature_colour)
+        self.fill_unusable = fill_unusable  # no usable user texture: the scene, recoloured (see _fill_from_scene)
+        self.keep_edge = float(keep_edge)  # band inside the user's outline (eye distances) that must be skin
         self.lighting_chroma = float(lighting_chroma)  # same for a*/b* (the tint of the scene's light)
         self.edge_match = float(edge_match)  # eye distances inside the paste's edge over which the colour
         self.edge_sigma = float(edge_sigma)  # is matched fully to the scene's, at this blur width
@@ -281,6 +283,27 @@ class MeshSwapper:
                         0.0, 1.0)
         wj = self._jaw_weight(shape, tgt)
         return wj * sharp + (1.0 - wj) * soft, hard
+
+    @staticmethod
+    def _fill_from_scene(warped: np.ndarray, scene: np.ndarray, usable: np.ndarray, skin: np.ndarray,
+                         scene_skin: np.ndarray, iod: float, weight: np.ndarray | None = None) -> np.ndarray:
+        """Where the user's photo has nothing usable (beyond their face's outline: background, ear,
+        collar; texture smeared by a grazing angle; outside the photo) the scene's own face shows,
+        recoloured to the paste's tone around it: its shading and pores, the user's colour. Left to
+        the plain scene, those spots show as pale or dark blotches in the face."""
+        lw = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
+        ls = cv2.cvtColor(scene, cv2.COLOR_BGR2LAB).astype(np.float32)
+        good = skin * (usable > 0.9)
+        if good.sum() < 16 or scene_skin.sum() < 16:
+            return warped
+        sig = 0.3 * iod
+        delta = np.clip(_normalized_blur(lw, good, sig) - _normalized_blur(ls, scene_skin, sig), -120, 120)
+        if weight is not None:
+            delta *= weight[..., None]
+        fill = cv2.cvtColor(np.clip(ls + delta + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+        u = usable[..., None]
+        out = warped.astype(np.float32) * u + fill.astype(np.float32) * (1.0 - u)
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
     @staticmethod
     def _keep_feature_colour(warped: np.ndarray, lab_user: np.ndarray, skin: np.ndarray, dst: np.ndarray,
@@ -418,14 +441,19 @@ class MeshSwapper:
         if self.skin_cut:
             # the user's hair strands are painted over with the surrounding skin (never pasted, and no
             # patch of the scene face showing through); background beyond the outline stays out
-            hair_src, keep_src = source_keep(crop, src_cw, src_lm.iod * f_w)
+            hair_src, keep_src = source_keep(crop, src_cw, src_lm.iod * f_w,
+                                             edge=self.keep_edge if self.fill_unusable else 0.0)
             keep = cv2.remap(keep_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                              borderValue=0.0)
             if hair_src.any():
-                crop = fill_with_skin(crop, hair_src, src_cw, src_lm.iod * f_w)
-                warped = cv2.remap(crop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
                 hair_w = cv2.remap(hair_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                    borderValue=0)
+                if self.fill_unusable:  # the scene's face shows there, recoloured (see _fill_from_scene)
+                    keep = keep * (1.0 - np.clip(cv2.GaussianBlur(hair_w.astype(np.float32) / 255.0, (0, 0),
+                                                                  max(0.7, 0.015 * iod_w)) * 1.5, 0.0, 1.0))
+                else:
+                    crop = fill_with_skin(crop, hair_src, src_cw, src_lm.iod * f_w)
+                    warped = cv2.remap(crop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         else:
             keep = np.ones((wh, ww), np.float32)
         # texture the user's photo only has at a grazing angle (the cheek edge of a frontal photo
@@ -434,11 +462,13 @@ class MeshSwapper:
         gy, gx = np.gradient(mxy, axis=(1, 2))
         area = np.abs(gx[0] * gy[1] - gx[1] * gy[0])
         core = hard > 127
+        usable = keep * (valid > 0)
         if core.any() and self.stretch_min > 0:
             med = float(np.median(area[core])) or 1.0
             ratio = cv2.GaussianBlur(area / med, (0, 0), max(1.0, 0.04 * iod_w))
-            mask = mask * _smoothstep((ratio - self.stretch_min) / 0.25).astype(np.float32)
-        mask = mask * keep * (valid > 0)
+            usable = usable * _smoothstep((ratio - self.stretch_min) / 0.25).astype(np.float32)
+        if not self.fill_unusable:
+            mask = mask * usable
         if keep_mouth:  # scene's own mouth interior (teeth / lip line) shows through
             hole = _dilated_poly((wh, ww), tgt_w[INNER_LIPS], 0.05 * iod_w)
             hole = cv2.bitwise_or(hole, _dilated_poly((wh, ww), dst_w[INNER_LIPS], 0.05 * iod_w))
@@ -450,7 +480,7 @@ class MeshSwapper:
         # skin-only statistics: the face minus eyes, brows, lips; scene side also minus its own hair
         feats = cv2.bitwise_or(feature_mask((wh, ww), tgt_w, iod_w, 0.08, nose=False),
                                feature_mask((wh, ww), dst_w, iod_w, 0.08, nose=False))
-        skin = ((mask > 0.5) & (feats == 0) & (keep > 0.5)).astype(np.float32)
+        skin = ((mask > 0.5) & (feats == 0) & (usable > 0.5)).astype(np.float32)
         if hair_w is not None:
             skin[hair_w > 0] = 0
         if skin.sum() < 50:
@@ -487,7 +517,7 @@ class MeshSwapper:
                     # towards the paste's edge the colour is matched fully and more locally: the face
                     # meets the scene's neck, ears and temples without a step; inside, the user's own
                     # shading (an identity cue) is kept
-                    din = cv2.distanceTransform((mask > 0.5).astype(np.uint8), cv2.DIST_L2, 5) / iod_w
+                    din = cv2.distanceTransform((mask * usable > 0.5).astype(np.uint8), cv2.DIST_L2, 5) / iod_w
                     wb = _smoothstep((self.edge_match - din) / (0.5 * self.edge_match))[..., None]
                     eg = np.array([self.edge_gain_l, 1.0, 1.0], np.float32)
                     delta = wb * eg * field(self.edge_sigma * iod_w) + (1.0 - wb * eg) * delta
@@ -495,6 +525,12 @@ class MeshSwapper:
                 warped = cv2.cvtColor(np.clip(lw + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
             if self.feature_colour:
                 warped = self._keep_feature_colour(warped, lab_user, skin, dst_w, iod_w)
+        if self.fill_unusable and float(usable[mask > 0.05].min(initial=1.0)) < 0.99:
+            # the paste's tone towards its edge is the scene's already (edge_match): so is the fill's
+            din = cv2.distanceTransform((mask > 0.5).astype(np.uint8), cv2.DIST_L2, 5) / iod_w
+            inner = 1.0 - _smoothstep((self.edge_match - din) / max(0.5 * self.edge_match, 1e-3))
+            warped = self._fill_from_scene(warped, roi_w, usable, skin, scene_skin * (mask > 0.05), iod_w,
+                                           inner.astype(np.float32))
         tm["color"] = time.perf_counter() - t
 
         # the scene's softness and grain

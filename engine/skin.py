@@ -206,14 +206,18 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     return hair.astype(np.uint8) * 255
 
 
-def source_keep(img: np.ndarray, xy: np.ndarray, iod: float) -> tuple[np.ndarray, np.ndarray]:
+def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """``(hair, keep)`` in ``img``'s frame: ``hair`` (uint8) covers hair strands and things reaching into
     the face from its edge (see :func:`hair_mask`), grown by a small margin, to be painted over with
     the surrounding skin; ``keep`` (float32 [0, 1]) is 0 beyond the face outline where the photo is
-    not skin (background, collar): only the neck may come along with the face there."""
+    not skin (background, collar): only the neck may come along with the face there. With ``edge``
+    (eye distances) the same holds in that band inside the outline (the mesh's outline often takes in
+    a little hair, ear or background; grey hair and glare at the temples)."""
     shape = img.shape[:2]
     hair = dilate(hair_mask(img, xy, iod), 0.05 * iod)
     region = poly_mask(shape, xy[FACE_OVAL])
+    if edge > 0:
+        region = erode(region, edge * iod)
     inside = region.astype(np.float32) / 255.0
     skin = skin_probability(img, xy, iod) > 0.5
     keep = np.maximum(inside, skin.astype(np.float32))

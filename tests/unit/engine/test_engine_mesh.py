@@ -345,3 +345,54 @@ def test_eye_whites_and_brows_keep_their_own_colour(engine):
     assert np.median(lab_out[core_eyes][:, 0]) > 230  # lightness follows the transfer
     inner_skin = erode((skin > 0).astype(np.uint8) * 255, 12) > 0
     np.testing.assert_allclose(np.median(lab_out[inner_skin], 0), np.median(shifted[inner_skin], 0), atol=2)
+
+
+def test_unusable_user_texture_shows_the_scene_recoloured():
+    """Where the user's photo has nothing usable, the scene's own texture shows in the paste's tone:
+    neither the unusable pixels nor a pale or dark blotch of the untouched scene."""
+    rng = np.random.default_rng(3)
+    h, w, iod = 200, 200, 100.0
+    scene_lab = np.empty((h, w, 3), np.float32)
+    scene_lab[:] = (200.0, 138.0, 145.0)  # pale skin
+    scene_lab[..., 0] += cv2.GaussianBlur(rng.normal(0, 6, (h, w)).astype(np.float32), (0, 0), 1.5) * 3  # pores
+    scene = cv2.cvtColor(np.clip(scene_lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+    paste_lab = np.empty((h, w, 3), np.float32)
+    paste_lab[:] = (110.0, 146.0, 160.0)  # darker, warmer skin
+    usable = np.ones((h, w), np.float32)
+    usable[70:130, 120:180] = 0.0  # e.g. background beyond the user's outline
+    paste_lab[usable == 0] = (90.0, 120.0, 100.0)  # ...which is blue-grey there
+    warped = cv2.cvtColor(paste_lab.astype(np.uint8), cv2.COLOR_LAB2BGR)
+    skin = np.ones((h, w), np.float32)
+    out = MeshSwapper._fill_from_scene(warped, scene, usable, skin, np.ones((h, w), np.float32), iod)
+    lab = cv2.cvtColor(out, cv2.COLOR_BGR2LAB).astype(np.float32)
+    hole = (slice(80, 120), slice(130, 170))
+    # the paste's tone...
+    np.testing.assert_allclose(np.median(lab[hole].reshape(-1, 3), 0), (110, 146, 160), atol=5)
+    # ...with the scene's texture (its pores), not a flat patch
+    hp = lab[..., 0] - cv2.GaussianBlur(lab[..., 0], (0, 0), 4)
+    hs = scene_lab[..., 0] - cv2.GaussianBlur(scene_lab[..., 0], (0, 0), 4)
+    assert np.corrcoef(hp[hole].ravel(), hs[hole].ravel())[0, 1] > 0.8
+    # usable pixels are untouched
+    assert np.abs(out[usable == 1].astype(int) - warped[usable == 1].astype(int)).max() <= 1
+
+
+def test_the_edge_band_of_the_user_face_must_be_skin(engine):
+    """With ``edge`` the band just inside the user's face outline is kept only where it is skin: the
+    mesh's outline often takes in a little background, ear or grey hair."""
+    from engine.skin import source_keep
+
+    img, _face, lm = _face_lm(engine, "obama.jpg")
+    s = 120.0 / lm.iod
+    small = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    xy = lm.xy[:N_MESH] * s
+    oval = fill_poly(small.shape[:2], xy[FACE_OVAL])
+    band = (oval > 0) & (erode(oval, 10) == 0)
+    painted = small.copy()
+    painted[band] = (200, 120, 40)  # blue background inside the outline's edge
+    _, keep_plain = source_keep(painted, xy, 120.0)
+    _, keep_edge = source_keep(painted, xy, 120.0, edge=0.15)
+    core = (erode(oval, 3) > 0) & (erode(oval, 7) == 0)  # the band's middle (blur spreads its own edge)
+    assert keep_plain[core].mean() > 0.9  # the plain outline takes the background in
+    assert keep_edge[core].mean() < 0.2
+    inner = erode(oval, 30) > 0
+    assert keep_edge[inner].mean() > 0.99  # the face itself is still kept
