@@ -285,55 +285,65 @@ class MeshSwapper:
         return wj * sharp + (1.0 - wj) * soft, hard
 
     @staticmethod
-    def _fill_from_scene(warped: np.ndarray, scene: np.ndarray, usable: np.ndarray, skin: np.ndarray,
+    def _fill_from_scene(lw: np.ndarray, ls: np.ndarray, usable: np.ndarray, skin: np.ndarray,
                          scene_skin: np.ndarray, iod: float, weight: np.ndarray | None = None) -> np.ndarray:
         """Where the user's photo has nothing usable (beyond their face's outline: background, ear,
         collar; texture smeared by a grazing angle; outside the photo) the scene's own face shows,
         recoloured to the paste's tone around it: its shading and pores, the user's colour. Left to
-        the plain scene, those spots show as pale or dark blotches in the face."""
-        lw = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
-        ls = cv2.cvtColor(scene, cv2.COLOR_BGR2LAB).astype(np.float32)
+        the plain scene, those spots show as pale or dark blotches in the face. ``lw`` (the paste) and
+        ``ls`` (the scene) are float Lab on the 8-bit scale; returns the paste likewise."""
         good = skin * (usable > 0.9)
         if good.sum() < 16 or scene_skin.sum() < 16:
-            return warped
+            return lw
         sig = 0.3 * iod
         delta = np.clip(_normalized_blur(lw, good, sig) - _normalized_blur(ls, scene_skin, sig), -120, 120)
         if weight is not None:
             delta *= weight[..., None]
-        fill = cv2.cvtColor(np.clip(ls + delta + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
         u = usable[..., None]
-        out = warped.astype(np.float32) * u + fill.astype(np.float32) * (1.0 - u)
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        return np.clip(lw * u + (ls + delta) * (1.0 - u), 0.0, 255.0)
 
     @staticmethod
-    def _keep_feature_colour(warped: np.ndarray, lab_user: np.ndarray, skin: np.ndarray, dst: np.ndarray,
+    def _keep_feature_colour(lab_new: np.ndarray, lab_user: np.ndarray, skin: np.ndarray, dst: np.ndarray,
                              iod: float) -> np.ndarray:
         """Undo the skin's colour shift on what is not skin in the user's photo (eye whites, irises,
         brows, lashes, liner, lips): they keep their own hue, their chroma scaled as the skin's chroma
         was and dimmed with their lightness, which follows the transfer. A shift fitted on skin and
         added to a neutral eye white tints it cyan or blue; added to dark brows, blue; to dark liner,
-        red."""
+        red. ``lab_new`` (after the transfer) and ``lab_user`` (before) are float Lab on the 8-bit
+        scale; returns ``lab_new`` with the features changed."""
         from .skin import feature_mask, sample_model
 
-        p = sample_model(lab_user, dst, iod).probability(lab_user)
-        # only on the features themselves: shadowed or wrinkled skin elsewhere follows the skin
-        p[feature_mask(p.shape, dst, iod, 0.02, nose=False) == 0] = 1.0
-        eyes = cv2.bitwise_or(fill_poly(p.shape, cv2.convexHull(dst[RIGHT_EYE].astype(np.float32))),
-                              fill_poly(p.shape, cv2.convexHull(dst[LEFT_EYE].astype(np.float32))))
-        p[eyes > 0] = 0.0
-        p = cv2.GaussianBlur(p, (0, 0), max(0.7, 0.012 * iod))[..., None]
-        lab_new = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
+        shape = lab_new.shape[:2]
+        feats = feature_mask(shape, dst, iod, 0.02, nose=False)
+        ys, xs = np.nonzero(feats)
+        if len(xs) == 0:
+            return lab_new
         # the skin's change of chroma (its hue kept): the whites stay about neutral whatever the two
         # skin tones, and a photo's warm cast fades with the skin's
         sel = skin > 0.5
         c_user = float(np.linalg.norm(np.median(lab_user[sel][:, 1:], 0) - 128.0)) if sel.any() else 0.0
         c_new = float(np.linalg.norm(np.median(lab_new[sel][:, 1:], 0) - 128.0)) if sel.any() else 0.0
         k = float(np.clip(c_new / c_user, 0.0, 1.2)) if c_user > 1.0 else 1.0
-        dim = np.clip((lab_new[..., 0] + 8.0) / (lab_user[..., 0] + 8.0), 0.0, 1.0)  # darker: less chroma
-        feat = lab_new.copy()
-        feat[..., 1:] = 128.0 + (lab_user[..., 1:] - 128.0) * (k * dim)[..., None]
-        out = p * lab_new + (1.0 - p) * feat
-        return cv2.cvtColor(np.clip(out + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+        blur = max(0.7, 0.012 * iod)
+        m = int(3 * blur) + 2  # the features' box, with room for the blur
+        y0, y1 = max(0, ys.min() - m), min(shape[0], ys.max() + m + 1)
+        x0, x1 = max(0, xs.min() - m), min(shape[1], xs.max() + m + 1)
+        box = (slice(y0, y1), slice(x0, x1))
+        lu, ln = lab_user[box], lab_new[box]
+        p = sample_model(lab_user, dst, iod).probability(lu)
+        # only on the features themselves: shadowed or wrinkled skin elsewhere follows the skin
+        p[feats[box] == 0] = 1.0
+        d = dst - np.array([x0, y0], np.float64)
+        eyes = cv2.bitwise_or(fill_poly(p.shape, cv2.convexHull(d[RIGHT_EYE].astype(np.float32))),
+                              fill_poly(p.shape, cv2.convexHull(d[LEFT_EYE].astype(np.float32))))
+        p[eyes > 0] = 0.0
+        p = cv2.GaussianBlur(p, (0, 0), blur)[..., None]
+        dim = np.clip((ln[..., 0] + 8.0) / (lu[..., 0] + 8.0), 0.0, 1.0)  # darker: less chroma
+        feat = ln.copy()
+        feat[..., 1:] = 128.0 + (lu[..., 1:] - 128.0) * (k * dim)[..., None]
+        out = lab_new.copy()
+        out[box] = p * ln + (1.0 - p) * feat
+        return out
 
     @staticmethod
     def _jaw_weight(shape: tuple[int, int], tgt: np.ndarray) -> np.ndarray:
@@ -497,15 +507,16 @@ class MeshSwapper:
 
         # colour + low-frequency lighting, on skin only
         t = time.perf_counter()
+        lw = None  # the paste in float Lab (8-bit scale) while colour stages work on it
         if self.color_transfer and skin.sum() >= 16 and ref.sum() >= 16:
             lab_user = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
             warped = lab_transfer(warped, roi_w, skin, ref_mask=ref, std_clip=(0.75, 1.3),
                                   chroma_clip=(0.0, self.chroma_max))  # > 1 pushes eye whites cyan
+            lw = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
             if self.lighting > 0:
                 # low-frequency colour field: the paste's smooth Lab colour (blurred over skin) is moved
                 # to the scene face's at the same place, so its tone meets the scene's neck and ears
                 # and its lighting direction is the scene's; fine detail stays the user's
-                lw = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
                 ls = lab_scene.astype(np.float32)
 
                 def field(sig: float) -> np.ndarray:
@@ -521,16 +532,19 @@ class MeshSwapper:
                     wb = _smoothstep((self.edge_match - din) / (0.5 * self.edge_match))[..., None]
                     eg = np.array([self.edge_gain_l, 1.0, 1.0], np.float32)
                     delta = wb * eg * field(self.edge_sigma * iod_w) + (1.0 - wb * eg) * delta
-                lw = lw + delta
-                warped = cv2.cvtColor(np.clip(lw + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+                lw = np.clip(lw + delta, 0.0, 255.0)
             if self.feature_colour:
-                warped = self._keep_feature_colour(warped, lab_user, skin, dst_w, iod_w)
+                lw = self._keep_feature_colour(lw, lab_user, skin, dst_w, iod_w)
         if self.fill_unusable and float(usable[mask > 0.05].min(initial=1.0)) < 0.99:
             # the paste's tone towards its edge is the scene's already (edge_match): so is the fill's
             din = cv2.distanceTransform((mask > 0.5).astype(np.uint8), cv2.DIST_L2, 5) / iod_w
             inner = 1.0 - _smoothstep((self.edge_match - din) / max(0.5 * self.edge_match, 1e-3))
-            warped = self._fill_from_scene(warped, roi_w, usable, skin, scene_skin * (mask > 0.05), iod_w,
-                                           inner.astype(np.float32))
+            if lw is None:
+                lw = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
+            lw = self._fill_from_scene(lw, lab_scene.astype(np.float32), usable, skin, scene_skin * (mask > 0.05),
+                                       iod_w, inner.astype(np.float32))
+        if lw is not None:
+            warped = cv2.cvtColor(np.clip(lw + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
         tm["color"] = time.perf_counter() - t
 
         # the scene's softness and grain
