@@ -203,7 +203,7 @@ class MeshSwapper:
     upscaled mask. Time per face therefore does not depend on the scene's resolution.
     """
 
-    def __init__(self, scene_shape: float = 0.8, feather: float = 0.1, lighting: float = 0.5,
+    def __init__(self, scene_shape: float = 0.65, feather: float = 0.1, lighting: float = 0.5,
                  forehead_keep: float = 0.8, side_keep: float = 0.97, color_transfer: bool = True,
                  texture_match: bool = True, lighting_sigma: float = 0.6, work_iod: float = 120.0,
                  jaw_grow: float = 0.03, jaw_feather: float = 0.05, skin_cut: bool = True,
