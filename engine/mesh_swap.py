@@ -295,8 +295,14 @@ class MeshSwapper:
         good = skin * (usable > 0.9)
         if good.sum() < 16 or scene_skin.sum() < 16:
             return lw
-        sig = 0.3 * iod
-        delta = np.clip(_normalized_blur(lw, good, sig) - _normalized_blur(ls, scene_skin, sig), -120, 120)
+        # the tone of the paste right around a small hole; across a large one, the wider tone
+        sig, small = 0.3 * iod, 0.08 * iod
+        delta = _normalized_blur(lw, good, sig) - _normalized_blur(ls, scene_skin, sig)
+        near = np.clip((cv2.GaussianBlur(good, (0, 0), small) - 0.1) / 0.3, 0.0, 1.0)[..., None]
+        if near.max() > 0:
+            local = _normalized_blur(lw, good, small) - _normalized_blur(ls, scene_skin, small)
+            delta = near * local + (1.0 - near) * delta
+        delta = np.clip(delta, -120, 120)
         if weight is not None:
             delta *= weight[..., None]
         u = usable[..., None]
@@ -458,12 +464,8 @@ class MeshSwapper:
             if hair_src.any():
                 hair_w = cv2.remap(hair_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                    borderValue=0)
-                if self.fill_unusable:  # the scene's face shows there, recoloured (see _fill_from_scene)
-                    keep = keep * (1.0 - np.clip(cv2.GaussianBlur(hair_w.astype(np.float32) / 255.0, (0, 0),
-                                                                  max(0.7, 0.015 * iod_w)) * 1.5, 0.0, 1.0))
-                else:
-                    crop = fill_with_skin(crop, hair_src, src_cw, src_lm.iod * f_w)
-                    warped = cv2.remap(crop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+                crop = fill_with_skin(crop, hair_src, src_cw, src_lm.iod * f_w)
+                warped = cv2.remap(crop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         else:
             keep = np.ones((wh, ww), np.float32)
         # texture the user's photo only has at a grazing angle (the cheek edge of a frontal photo

@@ -212,14 +212,20 @@ def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0) 
     the surrounding skin; ``keep`` (float32 [0, 1]) is 0 beyond the face outline where the photo is
     not skin (background, collar): only the neck may come along with the face there. With ``edge``
     (eye distances) the same holds in that band inside the outline (the mesh's outline often takes in
-    a little hair, ear or background; grey hair and glare at the temples)."""
+    a little hair, ear or background; grey hair and glare at the temples), and beyond the outline only
+    skin below the mouth (jaw, neck) is kept: an ear is skin-coloured too."""
     shape = img.shape[:2]
     hair = dilate(hair_mask(img, xy, iod), 0.05 * iod)
     region = poly_mask(shape, xy[FACE_OVAL])
+    skin = skin_probability(img, xy, iod) > 0.5
     if edge > 0:
+        o, v = _face_frame(xy)
+        mouth_v = float((xy[[61, 291]].mean(0) - o) @ v)
+        h, w = shape
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        skin &= (region > 0) | (((xx - o[0]) * v[0] + (yy - o[1]) * v[1]) > mouth_v)
         region = erode(region, edge * iod)
     inside = region.astype(np.float32) / 255.0
-    skin = skin_probability(img, xy, iod) > 0.5
     keep = np.maximum(inside, skin.astype(np.float32))
     return hair, np.clip(cv2.GaussianBlur(keep, (0, 0), max(0.8, 0.02 * iod)), 0.0, 1.0)
 

@@ -389,3 +389,17 @@ def test_the_edge_band_of_the_user_face_must_be_skin(engine):
     assert keep_edge[core].mean() < 0.2
     inner = erode(oval, 30) > 0
     assert keep_edge[inner].mean() > 0.99  # the face itself is still kept
+    # beyond the outline, skin-coloured pixels (an ear) are kept only below the mouth (jaw, neck)
+    skin_colour = np.median(small[erode(oval, 30) > 0].reshape(-1, 3), 0).astype(np.uint8)
+    outside = cv2.dilate(oval, np.ones((31, 31), np.uint8)) > 0
+    ring = outside & (oval == 0) & (cv2.dilate(oval, np.ones((9, 9), np.uint8)) == 0)
+    eye_y, mouth_y = float(xy[[33, 263]][:, 1].mean()), float(xy[[61, 291]][:, 1].mean())
+    rows = np.arange(small.shape[0])[:, None] * np.ones((1, small.shape[1]))
+    ear = ring & (rows < eye_y + 10) & (rows > eye_y - 10)
+    neck = ring & (rows > mouth_y + 25)
+    earlike = small.copy()
+    earlike[ear | neck] = skin_colour
+    _, keep_plain = source_keep(earlike, xy, 120.0)
+    _, keep_edge = source_keep(earlike, xy, 120.0, edge=0.15)
+    assert keep_plain[ear].mean() > 0.8 and keep_edge[ear].mean() < 0.2
+    assert keep_edge[neck].mean() > 0.8
