@@ -295,14 +295,8 @@ class MeshSwapper:
         good = skin * (usable > 0.9)
         if good.sum() < 16 or scene_skin.sum() < 16:
             return lw
-        # the tone of the paste right around a small hole; across a large one, the wider tone
-        sig, small = 0.3 * iod, 0.08 * iod
-        delta = _normalized_blur(lw, good, sig) - _normalized_blur(ls, scene_skin, sig)
-        near = np.clip((cv2.GaussianBlur(good, (0, 0), small) - 0.1) / 0.3, 0.0, 1.0)[..., None]
-        if near.max() > 0:
-            local = _normalized_blur(lw, good, small) - _normalized_blur(ls, scene_skin, small)
-            delta = near * local + (1.0 - near) * delta
-        delta = np.clip(delta, -120, 120)
+        sig = 0.3 * iod
+        delta = np.clip(_normalized_blur(lw, good, sig) - _normalized_blur(ls, scene_skin, sig), -120, 120)
         if weight is not None:
             delta *= weight[..., None]
         u = usable[..., None]
