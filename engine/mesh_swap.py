@@ -361,7 +361,15 @@ class MeshSwapper:
         """Return ``(scene copy with the face replaced, info)``. Pixels outside ``info["mask"] > 0`` are
         unchanged. ``info`` also holds ``timings`` (seconds per stage), ``work_shape`` (the size the
         stages ran at) and what was decided."""
-        from .skin import FRINGE, feature_mask, fill_with_skin, fringe_share, sample_model, source_keep
+        from .skin import (
+            FRINGE,
+            feature_mask,
+            fill_with_skin,
+            fringe_share,
+            sample_model,
+            skin_probability,
+            source_keep,
+        )
 
         tm: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -451,14 +459,15 @@ class MeshSwapper:
         if self.skin_cut:
             # the user's hair strands are painted over with the surrounding skin (never pasted, and no
             # patch of the scene face showing through); background beyond the outline stays out
+            p_src = skin_probability(crop, src_cw, src_lm.iod * f_w)
             hair_src, keep_src = source_keep(crop, src_cw, src_lm.iod * f_w,
-                                             edge=self.keep_edge if self.fill_unusable else 0.0)
+                                             edge=self.keep_edge if self.fill_unusable else 0.0, p=p_src)
             keep = cv2.remap(keep_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                              borderValue=0.0)
             if hair_src.any():
                 hair_w = cv2.remap(hair_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                    borderValue=0)
-                crop = fill_with_skin(crop, hair_src, src_cw, src_lm.iod * f_w)
+                crop = fill_with_skin(crop, hair_src, src_cw, src_lm.iod * f_w, p=p_src)
                 warped = cv2.remap(crop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         else:
             keep = np.ones((wh, ww), np.float32)

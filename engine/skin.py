@@ -37,9 +37,13 @@ class SkinModel:
 
     def distance(self, lab: np.ndarray) -> np.ndarray:
         """Normalised colour distance of each LAB pixel from the skin (about < 2.5 skin, > 4 not)."""
-        d = (lab.astype(np.float32) - self.mean) / self.std
-        d[..., 0] *= np.where(d[..., 0] > 0, _L_WEIGHT_BRIGHT, _L_WEIGHT)  # shadows are still skin
-        return np.sqrt((d * d).sum(-1))
+        d = lab.astype(np.float32)  # in place from here (this runs several times per face)
+        d -= self.mean
+        d *= (1.0 / self.std).astype(np.float32)
+        lum = d[..., 0]
+        lum *= np.where(lum > 0, np.float32(_L_WEIGHT_BRIGHT), np.float32(_L_WEIGHT))  # shadows are still skin
+        d *= d
+        return cv2.sqrt(cv2.transform(d, np.ones((1, 3), np.float32)))  # sum over the channels
 
     def probability(self, lab: np.ndarray, lo: float = 2.5, hi: float = 4.5) -> np.ndarray:
         return np.clip((hi - self.distance(lab)) / (hi - lo), 0.0, 1.0).astype(np.float32)
@@ -206,18 +210,20 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     return hair.astype(np.uint8) * 255
 
 
-def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0,
+                p: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(hair, keep)`` in ``img``'s frame: ``hair`` (uint8) covers hair strands and things reaching into
     the face from its edge (see :func:`hair_mask`), grown by a small margin, to be painted over with
     the surrounding skin; ``keep`` (float32 [0, 1]) is 0 beyond the face outline where the photo is
     not skin (background, collar): only the neck may come along with the face there. With ``edge``
     (eye distances) the same holds in that band inside the outline (the mesh's outline often takes in
     a little hair, ear or background; grey hair and glare at the temples), and beyond the outline only
-    skin below the mouth (jaw, neck) is kept: an ear is skin-coloured too."""
+    skin below the mouth (jaw, neck) is kept: an ear is skin-coloured too. ``p``: :func:`skin_probability` of
+    ``img``, when the caller has it already."""
     shape = img.shape[:2]
     hair = dilate(hair_mask(img, xy, iod), 0.05 * iod)
     region = poly_mask(shape, xy[FACE_OVAL])
-    skin = skin_probability(img, xy, iod) > 0.5
+    skin = (skin_probability(img, xy, iod) if p is None else p) > 0.5
     if edge > 0:
         o, v = _face_frame(xy)
         mouth_v = float((xy[[61, 291]].mean(0) - o) @ v)
@@ -305,13 +311,15 @@ def wide_blur(x: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def fill_with_skin(img: np.ndarray, hole: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
+def fill_with_skin(img: np.ndarray, hole: np.ndarray, xy: np.ndarray, iod: float,
+                   p: np.ndarray | None = None) -> np.ndarray:
     """``img`` with the ``hole`` pixels replaced by the face's own skin around them: a mask-normalised
     blur of the skin-coloured pixels only, so the hair outside the face (unlike with a plain inpaint)
     never bleeds back in. Smooth by design (computed on a small copy); grain and detail come back
     when the face is pasted."""
     h, w = img.shape[:2]
-    sk = (skin_probability(img, xy, iod) > 0.8) & (dilate(hole, 0.05 * iod) == 0)  # not the strands' fringe
+    p = skin_probability(img, xy, iod) if p is None else p
+    sk = (p > 0.8) & (dilate(hole, 0.05 * iod) == 0)  # not the strands' fringe
     f = min(1.0, 24.0 / max(iod, 1.0))  # ~24 px between the eyes is plenty for a smooth fill
     sw, sh = max(2, int(round(w * f))), max(2, int(round(h * f)))
     wgt = cv2.resize(sk.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
