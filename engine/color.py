@@ -20,6 +20,25 @@ def masked_lab_stats(img: np.ndarray, mask: np.ndarray, thresh: float = 0.5) -> 
     return px.mean(0), px.std(0)
 
 
+def transfer_stats(lab: np.ndarray, ref_lab: np.ndarray, mask: np.ndarray, ref_mask: np.ndarray,
+                   std_clip: tuple[float, float], chroma_clip: tuple[float, float], lo, hi,
+                   thresh: float = 0.5) -> np.ndarray:
+    """The per-channel affine map of :func:`lab_transfer` on Lab arrays already converted (float, any
+    affine Lab scale; ``lo``/``hi`` its bounds per channel): ``lab``'s mean/std inside ``mask`` moved to
+    ``ref_lab``'s inside ``ref_mask``. Returns ``lab`` unchanged when either mask is empty."""
+    sel_s = mask > thresh
+    sel_r = ref_mask > thresh
+    if not np.any(sel_s) or not np.any(sel_r):
+        return lab
+    px_s, px_r = lab[sel_s].astype(np.float64), ref_lab[sel_r].astype(np.float64)
+    ms, ss = px_s.mean(0), px_s.std(0)
+    mr, sr = px_r.mean(0), px_r.std(0)
+    raw = sr / np.maximum(ss, 1e-3)
+    ratio = np.concatenate([np.clip(raw[:1], *std_clip), np.clip(raw[1:], *chroma_clip)]).astype(np.float32)
+    out = (lab - ms.astype(np.float32)) * ratio + mr.astype(np.float32)
+    return np.clip(out, np.asarray(lo, np.float32), np.asarray(hi, np.float32))
+
+
 def lab_transfer(src: np.ndarray, ref: np.ndarray, mask: np.ndarray, ref_mask: np.ndarray | None = None,
                  std_clip: tuple[float, float] = (0.6, 1.6), chroma_clip: tuple[float, float] = (0.0, 1.6),
                  thresh: float = 0.5) -> np.ndarray:
@@ -32,19 +51,10 @@ def lab_transfer(src: np.ndarray, ref: np.ndarray, mask: np.ndarray, ref_mask: n
     """
     if ref_mask is None:
         ref_mask = mask
-    lab = _lab(src)
-    sel_s = mask > thresh
-    sel_r = ref_mask > thresh
-    if not np.any(sel_s) or not np.any(sel_r):
+    if not np.any(mask > thresh) or not np.any(ref_mask > thresh):
         return src.copy()
-    ref_lab = _lab(ref)
-    ms, ss = lab[sel_s].mean(0), lab[sel_s].std(0)
-    mr, sr = ref_lab[sel_r].mean(0), ref_lab[sel_r].std(0)
-    raw = sr / np.maximum(ss, 1e-3)
-    ratio = np.concatenate([np.clip(raw[:1], *std_clip), np.clip(raw[1:], *chroma_clip)])
-    out = (lab - ms) * ratio + mr
-    out[..., 0] = np.clip(out[..., 0], 0.0, 100.0)
-    out[..., 1:] = np.clip(out[..., 1:], -127.0, 127.0)
+    out = transfer_stats(_lab(src), _lab(ref), mask, ref_mask, std_clip, chroma_clip,
+                         (0.0, -127.0, -127.0), (100.0, 127.0, 127.0), thresh)
     bgr = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_LAB2BGR)
     return np.clip(bgr * 255.0 + 0.5, 0, 255).astype(np.uint8)
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from .align import similarity_transform, transform_points
 from .blend import alpha_blend
-from .color import lab_transfer
+from .color import transfer_stats
 from .io import to_bgr_u8
 from .landmarks import (
     FACE_OVAL,
@@ -515,9 +515,10 @@ class MeshSwapper:
         lw = None  # the paste in float Lab (8-bit scale) while colour stages work on it
         if self.color_transfer and skin.sum() >= 16 and ref.sum() >= 16:
             lab_user = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
-            warped = lab_transfer(warped, roi_w, skin, ref_mask=ref, std_clip=(0.75, 1.3),
-                                  chroma_clip=(0.0, self.chroma_max))  # > 1 pushes eye whites cyan
-            lw = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
+            # mean/std colour transfer on skin (8-bit Lab scale)
+            lw = transfer_stats(lab_user, lab_scene.astype(np.float32), skin, ref, std_clip=(0.75, 1.3),
+                                chroma_clip=(0.0, self.chroma_max),  # > 1 pushes eye whites cyan
+                                lo=(0.0, 1.0, 1.0), hi=(255.0, 255.0, 255.0))
             if self.lighting > 0:
                 # low-frequency colour field: the paste's smooth Lab colour (blurred over skin) is moved
                 # to the scene face's at the same place, so its tone meets the scene's neck and ears

@@ -161,7 +161,8 @@ def test_swap_on_a_crop_equals_the_swap_on_the_whole_scene(engine):
     # (float32 landmark means at other magnitudes: differences of rounding only)
     assert np.abs(info_c["mask"] - info_w["mask"]).max() < 1e-3
     d = np.abs(out.astype(np.int16) - whole.astype(np.int16))
-    assert d.max() <= 1 and (d > 0).mean() < 1e-4
+    # (the colour stages run in float: a rounding step of 1 grey level can become 2 after the grain)
+    assert d.max() <= 2 and (d > 0).mean() < 1e-4
     assert np.abs(out.astype(np.int16) - big.astype(np.int16))[info_w["mask"] > 0.5].mean() > 8  # swapped
 
 
