@@ -30,9 +30,9 @@ def transfer_stats(lab: np.ndarray, ref_lab: np.ndarray, mask: np.ndarray, ref_m
     sel_r = ref_mask > thresh
     if not np.any(sel_s) or not np.any(sel_r):
         return lab
-    px_s, px_r = lab[sel_s].astype(np.float64), ref_lab[sel_r].astype(np.float64)
-    ms, ss = px_s.mean(0), px_s.std(0)
-    mr, sr = px_r.mean(0), px_r.std(0)
+    ms, ss = (v.ravel() for v in cv2.meanStdDev(np.ascontiguousarray(lab, np.float32), mask=sel_s.view(np.uint8)))
+    mr, sr = (v.ravel() for v in cv2.meanStdDev(np.ascontiguousarray(ref_lab, np.float32),
+                                                 mask=sel_r.view(np.uint8)))
     raw = sr / np.maximum(ss, 1e-3)
     ratio = np.concatenate([np.clip(raw[:1], *std_clip), np.clip(raw[1:], *chroma_clip)]).astype(np.float32)
     out = (lab - ms.astype(np.float32)) * ratio + mr.astype(np.float32)
