@@ -299,7 +299,11 @@ class MeshSwapper:
         delta = np.clip(_normalized_blur(lw, good, sig) - _normalized_blur(ls, scene_skin, sig), -120, 120)
         if weight is not None:
             delta *= weight[..., None]
-        u = usable[..., None]
+        # a soft seam, inside the usable side: a thin one shows as a line where the two textures differ
+        r = max(1, int(round(0.04 * iod)))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        core = cv2.erode((usable > 0.5).astype(np.uint8), disc)
+        u = np.minimum(cv2.GaussianBlur(core.astype(np.float32), (0, 0), 0.04 * iod), usable)[..., None]
         return np.clip(lw * u + (ls + delta) * (1.0 - u), 0.0, 255.0)
 
     @staticmethod

@@ -365,8 +365,9 @@ def test_unusable_user_texture_shows_the_scene_recoloured():
     hp = lab[..., 0] - cv2.GaussianBlur(lab[..., 0], (0, 0), 4)
     hs = scene_lab[..., 0] - cv2.GaussianBlur(scene_lab[..., 0], (0, 0), 4)
     assert np.corrcoef(hp[hole].ravel(), hs[hole].ravel())[0, 1] > 0.8
-    # usable pixels are untouched
-    assert np.abs(lab[usable == 1] - paste_lab[usable == 1]).max() < 1e-3
+    # usable pixels are untouched, but for a soft seam on their side of the hole's edge
+    far = cv2.dilate((usable == 0).astype(np.uint8), np.ones((41, 41), np.uint8)) == 0
+    assert np.abs(lab[far] - paste_lab[far]).max() < 1e-3
 
 
 def test_the_edge_band_of_the_user_face_must_be_skin(engine):
