@@ -3,8 +3,10 @@ geometry (the jaw line is the scene's), a face mask reaching the scene's jaw edg
 forehead and cheeks, the user's hair strands painted over with their own skin (:mod:`engine.skin`),
 scene mouth/eyes when expressions disagree, LAB colour transfer measured on skin only (clamped gains)
 followed by a smooth Lab colour field (blurred scene skin minus blurred paste skin, at the working
-size) matched fully near the paste's edge so its tone meets the scene's neck, ears and temples,
-sharpness/grain matching, feathered alpha blend.
+size) matched fully near the paste's edge so its tone meets the scene's neck, ears and temples
+(eyes, brows and lips keep their own hue), the scene's own face recoloured to the paste's tone where
+the user's photo has nothing usable (beyond their outline, smeared texture), sharpness/grain
+matching, feathered alpha blend.
 
 Every stage runs on a crop around the scene face scaled to at most ``work_iod`` px between the eyes;
 a larger face gets the result upscaled with the user's (or the scene's) fine detail added back, so
