@@ -54,9 +54,11 @@ BIG_SIDE = 4096
 
 # ---- the fixed split (ENGINE tunes on "tuning"; do not change) -------------------------------------
 SCENES = {
-    "tuning": ["uniportrait_two_women_studio.png", "xverse_couple_mw_studio.jpg"],
-    "held-out": ["xverse_couple_mw_outdoor.jpg", "xverse_couple_mw_cheek.jpg"],
+    "tuning": ["uniportrait_two_women_studio.png", "xverse_couple_mw_studio.jpg", "faces/biden.jpg"],
+    "held-out": ["xverse_couple_mw_outdoor.jpg", "xverse_couple_mw_cheek.jpg", "faces/obama3.jpg"],
 }
+# real photographs as one-face scenes ("faces/..."; added in the fourth round, after that round's tuning):
+# every user of the part who is another person goes into its one face
 USERS_FACES = {
     "tuning": ["obama.jpg", "biden.jpg", "grace_hopper.jpg"],
     "held-out": ["obama2.jpg", "obama3.jpg", "astronaut.png"],  # astronaut only if it passes the gate
@@ -71,7 +73,14 @@ SCENE_PEOPLE = {
     "xverse_couple_mw_studio.jpg": ["xverse man", "xverse woman"],
     "xverse_couple_mw_outdoor.jpg": ["xverse man", "xverse woman"],
     "xverse_couple_mw_cheek.jpg": ["xverse man", "xverse woman"],
+    "faces/biden.jpg": ["biden"],
+    "faces/obama3.jpg": ["obama"],
 }
+
+
+def scene_path(data: Path, name: str) -> Path:
+    """A two-person scene from ``scenes/``, or a real photograph (``faces/...``) as a one-face scene."""
+    return data / name if "/" in name else data / "scenes" / name
 
 
 class DlibRecognizer:
@@ -283,11 +292,11 @@ def main() -> int:
     # ---- scenes at 1024 px, their faces, meshes and descriptors --------------------------------
     scenes: dict[str, dict] = {}
     for name in sorted({s for p in SCENES.values() for s in p}):
-        img, _ = resize_max(load(data / "scenes" / name), SCENE_SIDE)
+        img, _ = resize_max(load(scene_path(data, name)), SCENE_SIDE)
         if max(img.shape[:2]) < SCENE_SIDE:  # 960 px scenes: up to 1024 like the product's work size
             s = SCENE_SIDE / max(img.shape[:2])
             img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
-        faces = sorted(eng.inspect(img), key=lambda f: f.area, reverse=True)[:2]
+        faces = sorted(eng.inspect(img), key=lambda f: f.area, reverse=True)[:len(SCENE_PEOPLE[name])]
         faces.sort(key=lambda f: float(f.center[0]))
         h, w = img.shape[:2]
         slots = [tuple(float(v) for v in (f.box[0] / w, f.box[1] / h, f.box[2] / w, f.box[3] / h)) for f in faces]
@@ -351,15 +360,20 @@ def main() -> int:
         ulist = users[part]
         for k, sname in enumerate(SCENES[part]):
             sc = scenes[sname]
-            order = ulist[k:] + ulist[:k]
-            if len(order) % 2:
-                order = order + [order[0]]  # the odd one out fills a partner slot only
-            for j in range(0, len(order), 2):
-                pair = [order[j], order[j + 1]]
-                counted = [True, not (j + 1 == len(order) - 1 and len(ulist) % 2)]
+            groups: list[tuple[list[User], list[bool]]] = []
+            if len(SCENE_PEOPLE[sname]) == 1:  # a one-face photograph: each user of another person alone
+                groups = [([u], [True]) for u in ulist if u.person != SCENE_PEOPLE[sname][0]]
+            else:
+                order = ulist[k:] + ulist[:k]
+                if len(order) % 2:
+                    order = order + [order[0]]  # the odd one out fills a partner slot only
+                for j in range(0, len(order), 2):
+                    groups.append(([order[j], order[j + 1]],
+                                   [True, not (j + 1 == len(order) - 1 and len(ulist) % 2)]))
+            for pair, counted in groups:
                 run_slots, run_ids, slot_cases = [], [], []
                 for si, u in enumerate(pair):
-                    c = Case(part, sname, si, u.name, pair[1 - si].name)
+                    c = Case(part, sname, si, u.name, pair[1 - si].name if len(pair) == 2 else "")
                     c.has_user_other = any(n != u.name for n, _ in photo_desc.get(u.person, []))
                     c.has_scene_other = any(n != sname for n, _ in
                                             scene_person_photos.get(SCENE_PEOPLE[sname][si], []))
@@ -388,7 +402,7 @@ def main() -> int:
                                 c.failure = f"engine error: {type(exc).__name__} {code}".strip()
                 if args.dump and out is not None:
                     Path(args.dump).mkdir(parents=True, exist_ok=True)
-                    stem = f"{part}_{Path(sname).stem}_{Path(pair[0].name).stem}_{Path(pair[1].name).stem}"
+                    stem = "_".join([part, Path(sname).stem] + [Path(u.name).stem for u in pair])
                     cv2.imwrite(str(Path(args.dump) / f"{stem}.jpg"), out, [cv2.IMWRITE_JPEG_QUALITY, 92])
                 for si, c in enumerate(slot_cases):
                     if counted[si]:
@@ -402,7 +416,7 @@ def main() -> int:
     small_same: list[float] = []
     if not args.no_4k:
         sname = SCENES["held-out"][0]
-        src = load(data / "scenes" / sname)
+        src = load(scene_path(data, sname))
         s = BIG_SIDE / src.shape[1]
         bimg = cv2.resize(src, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
         ok_users = [u for u in users["held-out"] if not u.gate][:2]
@@ -574,8 +588,10 @@ def report(cases, run_secs, stage_secs, big, big_shape, excluded, eng, small_sam
         "",
         "**Held-out part** (never used for tuning; split in `bench/README.md`): users = 22 synthetic adults "
         "`synthetic_faces/sfhq_pt2_*` + `faces/obama2.jpg`, `faces/obama3.jpg`; scenes = "
-        "`xverse_couple_mw_outdoor.jpg`, `xverse_couple_mw_cheek.jpg` (at 1024 px). Every user goes into one "
-        "face slot of each scene (A in one, B in the other); the partner slot holds the next user. "
+        "`xverse_couple_mw_outdoor.jpg`, `xverse_couple_mw_cheek.jpg` (at 1024 px) and the real photograph "
+        "`faces/obama3.jpg` as a one-face scene. Every user goes into one face slot of each two-person scene "
+        "(A in one, B in the other; the partner slot holds the next user) and into the photograph (not "
+        "Obama's own photos). "
         "Identity by dlib's ResNet descriptor (face_recognition_models, CC0), which the engine does not use; "
         "distance < 0.6 = same person. A gate refusal, engine error, undetected result face or failed mesh is "
         "a failed case, never a success.",
@@ -636,7 +652,8 @@ def report(cases, run_secs, stage_secs, big, big_shape, excluded, eng, small_sam
     if tune:
         lines += ["", "**Tuning part** (the engine may be tuned on these; shown for comparison only, not the "
                   "reported figures): users `sfhq_pt1_*` (13) + `obama.jpg`, `biden.jpg`, `grace_hopper.jpg`; "
-                  "scenes `uniportrait_two_women_studio.png`, `xverse_couple_mw_studio.jpg`.", "",
+                  "scenes `uniportrait_two_women_studio.png`, `xverse_couple_mw_studio.jpg`, the photograph "
+                  "`faces/biden.jpg` (one face).", "",
                   "| tuning measure | result | |", "|---|---|---|"] + summary_rows(tune)
     listed = held or tune
     lines += ["", f"<details><summary>Every {'held-out' if held else 'tuning'} case</summary>", "",
