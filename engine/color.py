@@ -21,7 +21,8 @@ def masked_lab_stats(img: np.ndarray, mask: np.ndarray, thresh: float = 0.5) -> 
 
 
 def transfer_stats(lab: np.ndarray, ref_lab: np.ndarray, mask: np.ndarray, ref_mask: np.ndarray,
-                   std_clip: tuple[float, float], chroma_clip: tuple[float, float], lo, hi,
+                   std_clip: tuple[float, float], chroma_clip: tuple[float, float],
+                   lo: tuple[float, float, float], hi: tuple[float, float, float],
                    thresh: float = 0.5) -> np.ndarray:
     """The per-channel affine map of :func:`lab_transfer` on Lab arrays already converted (float, any
     affine Lab scale; ``lo``/``hi`` its bounds per channel): ``lab``'s mean/std inside ``mask`` moved to

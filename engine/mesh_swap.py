@@ -286,6 +286,12 @@ class MeshSwapper:
         wj = self._jaw_weight(shape, tgt)
         return wj * sharp + (1.0 - wj) * soft, hard
 
+    def _edge_weight(self, region: np.ndarray, iod: float) -> np.ndarray:
+        """Per pixel of the boolean ``region``: 1 up to half of ``edge_match`` eye distances inside its
+        edge, 0 from ``edge_match`` inwards (smooth in between): where colour is matched to the scene's."""
+        din = cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 5) / iod
+        return _smoothstep((self.edge_match - din) / max(0.5 * self.edge_match, 1e-3))
+
     @staticmethod
     def _fill_from_scene(lw: np.ndarray, ls: np.ndarray, usable: np.ndarray, skin: np.ndarray,
                          scene_skin: np.ndarray, iod: float, weight: np.ndarray | None = None) -> np.ndarray:
@@ -519,18 +525,17 @@ class MeshSwapper:
         # colour + low-frequency lighting, on skin only
         t = time.perf_counter()
         lw = None  # the paste in float Lab (8-bit scale) while colour stages work on it
+        ls = lab_scene.astype(np.float32)
         if self.color_transfer and skin.sum() >= 16 and ref.sum() >= 16:
             lab_user = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
             # mean/std colour transfer on skin (8-bit Lab scale)
-            lw = transfer_stats(lab_user, lab_scene.astype(np.float32), skin, ref, std_clip=(0.75, 1.3),
+            lw = transfer_stats(lab_user, ls, skin, ref, std_clip=(0.75, 1.3),
                                 chroma_clip=(0.0, self.chroma_max),  # > 1 pushes eye whites cyan
                                 lo=(0.0, 1.0, 1.0), hi=(255.0, 255.0, 255.0))
             if self.lighting > 0:
                 # low-frequency colour field: the paste's smooth Lab colour (blurred over skin) is moved
                 # to the scene face's at the same place, so its tone meets the scene's neck and ears
                 # and its lighting direction is the scene's; fine detail stays the user's
-                ls = lab_scene.astype(np.float32)
-
                 def field(sig: float) -> np.ndarray:
                     return np.clip(_normalized_blur(ls, ref, sig) - _normalized_blur(lw, skin, sig), -40, 40)
 
@@ -540,8 +545,7 @@ class MeshSwapper:
                     # towards the paste's edge the colour is matched fully and more locally: the face
                     # meets the scene's neck, ears and temples without a step; inside, the user's own
                     # shading (an identity cue) is kept
-                    din = cv2.distanceTransform((mask * usable > 0.5).astype(np.uint8), cv2.DIST_L2, 5) / iod_w
-                    wb = _smoothstep((self.edge_match - din) / (0.5 * self.edge_match))[..., None]
+                    wb = self._edge_weight(mask * usable > 0.5, iod_w)[..., None]
                     eg = np.array([self.edge_gain_l, 1.0, 1.0], np.float32)
                     delta = wb * eg * field(self.edge_sigma * iod_w) + (1.0 - wb * eg) * delta
                 lw = np.clip(lw + delta, 0.0, 255.0)
@@ -549,12 +553,11 @@ class MeshSwapper:
                 lw = self._keep_feature_colour(lw, lab_user, skin, dst_w, iod_w)
         if self.fill_unusable and float(usable[mask > 0.05].min(initial=1.0)) < 0.99:
             # the paste's tone towards its edge is the scene's already (edge_match): so is the fill's
-            din = cv2.distanceTransform((mask > 0.5).astype(np.uint8), cv2.DIST_L2, 5) / iod_w
-            inner = 1.0 - _smoothstep((self.edge_match - din) / max(0.5 * self.edge_match, 1e-3))
+            inner = 1.0 - self._edge_weight(mask > 0.5, iod_w)
             if lw is None:
                 lw = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
-            lw = self._fill_from_scene(lw, lab_scene.astype(np.float32), usable, skin, scene_skin * (mask > 0.05),
-                                       iod_w, inner.astype(np.float32))
+            lw = self._fill_from_scene(lw, ls, usable, skin, scene_skin * (mask > 0.05), iod_w,
+                                       inner.astype(np.float32))
         if lw is not None:
             warped = cv2.cvtColor(np.clip(lw + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
         tm["color"] = time.perf_counter() - t
