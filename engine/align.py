@@ -1,4 +1,4 @@
-"""5-point similarity alignment."""
+"""Similarity alignment (5 points in 2D; mesh points in 3D)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import numpy as np
 from .types import Face
 
 
-def similarity_transform(src_pts: np.ndarray, dst_pts: np.ndarray) -> np.ndarray:
-    """Least-squares similarity (rotation, uniform scale, translation) src -> dst (Umeyama, no reflection).
-
-    Returns a 2x3 float64 matrix usable with ``cv2.warpAffine``.
-    """
-    src = np.asarray(src_pts, dtype=np.float64).reshape(-1, 2)
-    dst = np.asarray(dst_pts, dtype=np.float64).reshape(-1, 2)
+def _umeyama(src_pts: np.ndarray, dst_pts: np.ndarray, dim: int) -> np.ndarray:
+    """Least-squares similarity (rotation, uniform scale, translation) src -> dst in ``dim`` dimensions
+    (Umeyama, no reflection), as a ``dim x (dim+1)`` float64 matrix."""
+    src = np.asarray(src_pts, dtype=np.float64).reshape(-1, dim)
+    dst = np.asarray(dst_pts, dtype=np.float64).reshape(-1, dim)
     if src.shape != dst.shape or len(src) < 2:
         raise ValueError("need >= 2 matching points")
     mu_s, mu_d = src.mean(0), dst.mean(0)
@@ -24,16 +22,28 @@ def similarity_transform(src_pts: np.ndarray, dst_pts: np.ndarray) -> np.ndarray
         raise ValueError("degenerate source points")
     cov = dc.T @ sc / len(src)
     U, S, Vt = np.linalg.svd(cov)
-    D = np.eye(2)
+    D = np.eye(dim)
     if np.linalg.det(U) * np.linalg.det(Vt) < 0:
-        D[1, 1] = -1
+        D[-1, -1] = -1
     R = U @ D @ Vt
     scale = float(np.trace(np.diag(S) @ D) / var_s)
-    t = mu_d - scale * R @ mu_s
-    M = np.zeros((2, 3), dtype=np.float64)
-    M[:, :2] = scale * R
-    M[:, 2] = t
+    M = np.zeros((dim, dim + 1), dtype=np.float64)
+    M[:, :dim] = scale * R
+    M[:, dim] = mu_d - scale * R @ mu_s
     return M
+
+
+def similarity_transform(src_pts: np.ndarray, dst_pts: np.ndarray) -> np.ndarray:
+    """Least-squares similarity (rotation, uniform scale, translation) src -> dst (Umeyama, no reflection).
+
+    Returns a 2x3 float64 matrix usable with ``cv2.warpAffine``.
+    """
+    return _umeyama(src_pts, dst_pts, 2)
+
+
+def similarity_transform_3d(src_pts: np.ndarray, dst_pts: np.ndarray) -> np.ndarray:
+    """The same in 3D (a head turned in depth, from mesh points with depth): a 3x4 float64 matrix."""
+    return _umeyama(src_pts, dst_pts, 3)
 
 
 def transform_points(M: np.ndarray, pts: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ import time
 import cv2
 import numpy as np
 
-from .align import similarity_transform, transform_points
+from .align import similarity_transform, similarity_transform_3d, transform_points
 from .blend import alpha_blend
 from .color import transfer_stats
 from .io import to_bgr_u8
@@ -212,7 +212,9 @@ class MeshSwapper:
                  stretch_min: float = 0.2, max_grain: float = 2.0, chroma_max: float = 1.15,
                  lighting_chroma: float = 1.0, edge_match: float = 0.45, edge_sigma: float = 0.12,
                  edge_gain_l: float = 1.0, temple_keep: float = 0.9, brow_cut: float | None = 0.04,
-                 feature_colour: bool = True, fill_unusable: bool = True, keep_edge: float = 0.15):
+                 feature_colour: bool = True, fill_unusable: bool = True, keep_edge: float = 0.15,
+                 pose3d: bool = True):
+        self.pose3d = pose3d  # the user's shape turned in 3D to the scene's pose (see destination)
         self.lighting_sigma = float(lighting_sigma)
         self.feature_colour = feature_colour  # eyes, brows, lips keep their chroma (see _keep_feature_colour)
         self.fill_unusable = fill_unusable  # no usable user texture: the scene, recoloured (see _fill_from_scene)
@@ -241,10 +243,17 @@ class MeshSwapper:
         self.last_work_shape: tuple[int, int] | None = None  # size the stages ran at (tests, bench)
 
     # -- geometry ---------------------------------------------------------------------------------
-    def destination(self, tgt: np.ndarray, src: np.ndarray, keep_mouth: bool, keep_eyes: bool) -> np.ndarray:
-        """Where the user's mesh vertices go in the scene (see ``scene_shape``)."""
-        S = similarity_transform(src[:N_MESH], tgt[:N_MESH])
-        sim = transform_points(S, src).astype(np.float64)
+    def destination(self, tgt: np.ndarray, src: np.ndarray, keep_mouth: bool, keep_eyes: bool,
+                    tgt3: np.ndarray | None = None, src3: np.ndarray | None = None) -> np.ndarray:
+        """Where the user's mesh vertices go in the scene (see ``scene_shape``). With the meshes' depth
+        (``tgt3``, ``src3``: (N, 3)) and ``pose3d``, the user's shape is turned in 3D to the scene face's
+        pose before it is mixed in: a frontal user's shape on a turned scene face is not squashed sideways."""
+        if self.pose3d and tgt3 is not None and src3 is not None:
+            S3 = similarity_transform_3d(src3[:N_MESH], tgt3[:N_MESH])
+            sim = (np.asarray(src3, np.float64) @ S3[:, :3].T + S3[:, 3])[:, :2]
+        else:
+            S = similarity_transform(src[:N_MESH], tgt[:N_MESH])
+            sim = transform_points(S, src).astype(np.float64)
         # weight of the scene's geometry per vertex: ``scene_shape`` inside the face, rising smoothly
         # to 1 at the outline so the jaw line is the scene's (no fold-over near the outline)
         iod = float(np.linalg.norm(tgt[RIGHT_EYE].mean(0) - tgt[LEFT_EYE].mean(0))) or 1.0
@@ -326,7 +335,7 @@ class MeshSwapper:
         from .skin import feature_mask, sample_model
 
         shape = lab_new.shape[:2]
-        feats = feature_mask(shape, dst, iod, 0.02, nose=False)
+        feats = feature_mask(shape, dst, iod, 0.02, nose=False, lips=False)  # lips follow the skin
         ys, xs = np.nonzero(feats)
         if len(xs) == 0:
             return lab_new
@@ -397,7 +406,7 @@ class MeshSwapper:
         et, es = target_lm.eyes_open(), src_lm.eyes_open()
         keep_eyes = any((a < EYE_CLOSED and b > EYE_OPEN) or (b < EYE_CLOSED and a > EYE_OPEN)
                         for a, b in zip(et, es, strict=True))
-        dst = self.destination(tgt, src, keep_mouth, keep_eyes)
+        dst = self.destination(tgt, src, keep_mouth, keep_eyes, target_lm.pts[:N_MESH], src_lm.pts[:N_MESH])
 
         # region of interest in the scene
         allp = np.vstack([tgt, dst])

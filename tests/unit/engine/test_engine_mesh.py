@@ -16,6 +16,7 @@ from engine.landmarks import (
     LEFT_EYE,
     N_LANDMARKS,
     N_MESH,
+    OUTER_LIPS,
     RIGHT_BROW,
     RIGHT_EYE,
     Landmarks,
@@ -74,6 +75,28 @@ def test_head_pose_of_a_rotated_mesh():
         lm.pts = (pts @ R.T).astype(np.float32)
         yaw, pitch, roll = head_pose(lm.pts)
         assert abs(yaw - deg) < 1.0 and abs(pitch) < 1.0 and abs(roll) < 1.0
+
+
+def test_user_shape_is_turned_to_the_scene_pose_in_3d(engine):
+    """A frontal user's shape on a scene face turned 35 degrees: turned in depth, the user's mesh
+    lands on the turned face; a flat (2D) similarity squashes it sideways."""
+    import math
+
+    _, _, lm = _face_lm(engine, "obama.jpg")
+    src3 = lm.pts[:N_MESH].astype(np.float64)
+    c = src3.mean(0)
+    a = math.radians(35)
+    R = np.array([[math.cos(a), 0, -math.sin(a)], [0, 1, 0], [math.sin(a), 0, math.cos(a)]])
+    tgt3 = (src3 - c) @ R.T * 0.8 + c + np.array([40.0, 10.0, 0.0])
+    iod = float(np.linalg.norm(tgt3[RIGHT_EYE, :2].mean(0) - tgt3[LEFT_EYE, :2].mean(0)))
+    err = {}
+    for flag in (True, False):
+        sw = MeshSwapper(scene_shape=0.0, pose3d=flag)
+        dst = sw.destination(tgt3[:, :2], src3[:, :2], False, False, tgt3, src3)
+        inner = [i for i in range(N_MESH) if i not in FACE_OVAL]  # the outline always follows the scene
+        err[flag] = float(np.linalg.norm(dst[inner] - tgt3[inner, :2], axis=1).mean() / iod)
+    assert err[True] < 0.01  # the same shape, turned: on the scene face's points
+    assert err[False] > 3 * err[True] and err[False] > 0.03
 
 
 def test_mesh_triangles_cover_the_face():
@@ -328,9 +351,11 @@ def test_eye_whites_and_brows_keep_their_own_colour(engine):
     brows = cv2.bitwise_or(poly_mask((h, w), xy[RIGHT_BROW], hull=True), poly_mask((h, w), xy[LEFT_BROW], hull=True))
     lab_user[eyes > 0] = (215.0, 128.0, 131.0)  # eye whites: near neutral
     lab_user[brows > 0] = (50.0, 131.0, 134.0)  # dark brows
+    lips = (poly_mask((h, w), xy[OUTER_LIPS]) > 0) & (poly_mask((h, w), xy[INNER_LIPS]) == 0)
+    lab_user[lips] = (110.0, 165.0, 140.0)  # pink lips: skin-like tissue
     # the skin transfer towards a pale, less yellow scene, applied to every pixel alike
     shifted = np.clip(lab_user + np.float32([45.0, -6.0, -24.0]), 0, 255)
-    skin = ((eyes == 0) & (brows == 0) & (fill_poly((h, w), xy[FACE_OVAL]) > 0)).astype(np.float32)
+    skin = ((eyes == 0) & (brows == 0) & ~lips & (fill_poly((h, w), xy[FACE_OVAL]) > 0)).astype(np.float32)
     lab_out = MeshSwapper._keep_feature_colour(shifted, lab_user, skin, xy, 120.0)
     core_eyes = erode(eyes, 2) > 0
     core_brows = erode(brows, 2) > 0
@@ -339,6 +364,10 @@ def test_eye_whites_and_brows_keep_their_own_colour(engine):
     assert abs(np.median(lab_out[core_eyes][:, 1]) - 128) < 4
     assert np.median(lab_out[core_brows][:, 2]) >= 127  # brows: not blue
     assert np.median(lab_out[core_eyes][:, 0]) > 230  # lightness follows the transfer
+    # the lips follow the skin's shift as skin does (kept at their own hue, a lighter, cooler
+    # scene turned pink lips a dull mauve next to the shifted skin)
+    core_lips = erode(lips.astype(np.uint8) * 255, 2) > 0
+    np.testing.assert_allclose(np.median(lab_out[core_lips], 0), np.median(shifted[core_lips], 0), atol=2)
     inner_skin = erode((skin > 0).astype(np.uint8) * 255, 12) > 0
     np.testing.assert_allclose(np.median(lab_out[inner_skin], 0), np.median(shifted[inner_skin], 0), atol=2)
 
