@@ -211,6 +211,9 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     return hair.astype(np.uint8) * 255
 
 
+BEYOND = 0.25  # eye distances beyond the user's outline that jaw and neck skin may come from
+
+
 def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0,
                 p: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(hair, keep)`` in ``img``'s frame: ``hair`` (uint8) covers hair strands and things reaching into
@@ -230,7 +233,9 @@ def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0,
         mouth_v = float((xy[[61, 291]].mean(0) - o) @ v)
         h, w = shape
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        skin &= (region > 0) | (((xx - o[0]) * v[0] + (yy - o[1]) * v[1]) > mouth_v)
+        below = ((xx - o[0]) * v[0] + (yy - o[1]) * v[1]) > mouth_v
+        # and close to the outline: further out a pale background or an earlobe passes for skin too
+        skin &= (region > 0) | (below & (dilate(region, BEYOND * iod) > 0))
         region = erode(region, edge * iod)
     inside = region.astype(np.float32) / 255.0
     keep = np.maximum(inside, skin.astype(np.float32))

@@ -427,9 +427,13 @@ def test_the_edge_band_of_the_user_face_must_be_skin(engine):
     rows = np.arange(small.shape[0])[:, None] * np.ones((1, small.shape[1]))
     ear = ring & (rows < eye_y + 10) & (rows > eye_y - 10)
     neck = ring & (rows > mouth_y + 25)
+    # ...and only close to the outline: further out, a pale background passes for skin too
+    dist_out = cv2.distanceTransform((oval == 0).astype(np.uint8), cv2.DIST_L2, 5)
+    far = (dist_out > 45) & (dist_out < 70) & (rows > mouth_y + 25)
     earlike = small.copy()
-    earlike[ear | neck] = skin_colour
+    earlike[ear | neck | far] = skin_colour
     _, keep_plain = source_keep(earlike, xy, 120.0)
     _, keep_edge = source_keep(earlike, xy, 120.0, edge=0.15)
     assert keep_plain[ear].mean() > 0.8 and keep_edge[ear].mean() < 0.2
     assert keep_edge[neck].mean() > 0.8
+    assert far.sum() > 500 and keep_plain[far].mean() > 0.8 and keep_edge[far].mean() < 0.2
