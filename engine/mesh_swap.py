@@ -4,7 +4,7 @@ forehead and cheeks, the user's hair strands painted over with their own skin (:
 scene mouth/eyes when expressions disagree, LAB colour transfer measured on skin only (clamped gains)
 followed by a smooth Lab colour field (blurred scene skin minus blurred paste skin, at the working
 size) matched fully near the paste's edge so its tone meets the scene's neck, ears and temples
-(eyes, brows and lips keep their own hue), the scene's own face recoloured to the paste's tone where
+(eyes, brows and teeth keep their own hue), the scene's own face recoloured to the paste's tone where
 the user's photo has nothing usable (beyond their outline, smeared texture), sharpness/grain
 matching, feathered alpha blend.
 
@@ -216,7 +216,7 @@ class MeshSwapper:
                  pose3d: bool = True):
         self.pose3d = pose3d  # the user's shape turned in 3D to the scene's pose (see destination)
         self.lighting_sigma = float(lighting_sigma)
-        self.feature_colour = feature_colour  # eyes, brows, lips keep their chroma (see _keep_feature_colour)
+        self.feature_colour = feature_colour  # eyes, brows, teeth keep their chroma (see _keep_feature_colour)
         self.fill_unusable = fill_unusable  # no usable user texture: the scene, recoloured (see _fill_from_scene)
         self.keep_edge = float(keep_edge)  # band inside the user's outline (eye distances) that must be skin
         self.lighting_chroma = float(lighting_chroma)  # same for a*/b* (the tint of the scene's light)
@@ -243,14 +243,16 @@ class MeshSwapper:
         self.last_work_shape: tuple[int, int] | None = None  # size the stages ran at (tests, bench)
 
     # -- geometry ---------------------------------------------------------------------------------
-    def destination(self, tgt: np.ndarray, src: np.ndarray, keep_mouth: bool, keep_eyes: bool,
-                    tgt3: np.ndarray | None = None, src3: np.ndarray | None = None) -> np.ndarray:
-        """Where the user's mesh vertices go in the scene (see ``scene_shape``). With the meshes' depth
-        (``tgt3``, ``src3``: (N, 3)) and ``pose3d``, the user's shape is turned in 3D to the scene face's
-        pose before it is mixed in: a frontal user's shape on a turned scene face is not squashed sideways."""
-        if self.pose3d and tgt3 is not None and src3 is not None:
+    def destination(self, tgt3: np.ndarray, src3: np.ndarray, keep_mouth: bool, keep_eyes: bool) -> np.ndarray:
+        """Where the user's mesh vertices go in the scene (see ``scene_shape``), in pixels (N, 2), from
+        the scene face's and the user's mesh points with depth (N, 3). With ``pose3d`` the user's shape
+        is turned in 3D to the scene face's pose before it is mixed in: a frontal user's shape on a
+        turned scene face is not squashed sideways."""
+        tgt3, src3 = np.asarray(tgt3, np.float64), np.asarray(src3, np.float64)
+        tgt, src = tgt3[:, :2], src3[:, :2]
+        if self.pose3d:
             S3 = similarity_transform_3d(src3[:N_MESH], tgt3[:N_MESH])
-            sim = (np.asarray(src3, np.float64) @ S3[:, :3].T + S3[:, 3])[:, :2]
+            sim = (src3 @ S3[:, :3].T + S3[:, 3])[:, :2]
         else:
             S = similarity_transform(src[:N_MESH], tgt[:N_MESH])
             sim = transform_points(S, src).astype(np.float64)
@@ -327,15 +329,16 @@ class MeshSwapper:
     def _keep_feature_colour(lab_new: np.ndarray, lab_user: np.ndarray, skin: np.ndarray, dst: np.ndarray,
                              iod: float) -> np.ndarray:
         """Undo the skin's colour shift on what is not skin in the user's photo (eye whites, irises,
-        brows, lashes, liner, lips): they keep their own hue, their chroma scaled as the skin's chroma
-        was and dimmed with their lightness, which follows the transfer. A shift fitted on skin and
+        brows, lashes, liner, teeth; the lips are skin-like tissue and follow the skin): they keep
+        their own hue, their chroma scaled as the skin's chroma was and dimmed with their lightness,
+        which follows the transfer. A shift fitted on skin and
         added to a neutral eye white tints it cyan or blue; added to dark brows, blue; to dark liner,
         red. ``lab_new`` (after the transfer) and ``lab_user`` (before) are float Lab on the 8-bit
         scale; returns ``lab_new`` with the features changed."""
         from .skin import feature_mask, sample_model
 
         shape = lab_new.shape[:2]
-        feats = feature_mask(shape, dst, iod, 0.02, nose=False, lips=False)  # lips follow the skin
+        feats = feature_mask(shape, dst, iod, 0.02, nose=False, lips=False)
         ys, xs = np.nonzero(feats)
         if len(xs) == 0:
             return lab_new
@@ -406,7 +409,7 @@ class MeshSwapper:
         et, es = target_lm.eyes_open(), src_lm.eyes_open()
         keep_eyes = any((a < EYE_CLOSED and b > EYE_OPEN) or (b < EYE_CLOSED and a > EYE_OPEN)
                         for a, b in zip(et, es, strict=True))
-        dst = self.destination(tgt, src, keep_mouth, keep_eyes, target_lm.pts[:N_MESH], src_lm.pts[:N_MESH])
+        dst = self.destination(target_lm.pts[:N_MESH], src_lm.pts[:N_MESH], keep_mouth, keep_eyes)
 
         # region of interest in the scene
         allp = np.vstack([tgt, dst])

@@ -50,8 +50,6 @@ def _spawn_worker(settings, private_root, log_path, **extra_env) -> subprocess.P
     )
 
 
-
-
 def _kill_tree(pid: int) -> None:
     """SIGKILL the worker and its job process (the supervisor's child that runs the jobs)."""
     for child in children_of(pid):

@@ -19,8 +19,6 @@ def _nice_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
-
-
 def test_worker_and_its_job_process_run_at_the_configured_niceness(settings, tmp_path):
     target = min(19, os.nice(0) + 5)  # always above the test's own, so the check can fail
     env = {

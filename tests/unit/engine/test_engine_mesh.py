@@ -92,7 +92,7 @@ def test_user_shape_is_turned_to_the_scene_pose_in_3d(engine):
     err = {}
     for flag in (True, False):
         sw = MeshSwapper(scene_shape=0.0, pose3d=flag)
-        dst = sw.destination(tgt3[:, :2], src3[:, :2], False, False, tgt3, src3)
+        dst = sw.destination(tgt3, src3, False, False)
         inner = [i for i in range(N_MESH) if i not in FACE_OVAL]  # the outline always follows the scene
         err[flag] = float(np.linalg.norm(dst[inner] - tgt3[inner, :2], axis=1).mean() / iod)
     assert err[True] < 0.01  # the same shape, turned: on the scene face's points

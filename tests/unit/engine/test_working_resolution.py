@@ -20,8 +20,6 @@ from .conftest import load_testdata as load
 SCENE = "scenes/xverse_couple_mw_outdoor.jpg"  # 960 x 960, two large faces
 
 
-
-
 @cache
 def _scaled(rel: str, width: int, height: int) -> np.ndarray:
     img = _read_testdata(rel)
