@@ -18,6 +18,7 @@ from .io import reduce_int, to_bgr_u8
 from .landmarks import FACE_OVAL, N_MESH, Landmarks, MeshLandmarker
 from .mesh_swap import MeshSwapper
 from .swap import ClassicalSwapper
+from .tone import PersonSegmenter, ToneTransfer, skin_tone
 from .types import Face, Identity, NoFaceError, SceneError
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,9 @@ class Engine:
         self.landmarker = MeshLandmarker() if dense else None
         self.swapper = ClassicalSwapper()
         self.mesh_swapper = MeshSwapper()
+        self.tone = ToneTransfer()  # the scene person's skin moved towards the user's tone (strength 0: off)
+        self.segmenter = PersonSegmenter()
+        self.keep_toned = False  # last_report["toned"]: the scene after tone transfer, before the swap (bench)
         self.diagnostics = diagnostics
         self.last_report: dict = {}
 
@@ -152,6 +156,29 @@ class Engine:
         info["mask"] = mask
         info["crop"] = (x0, y0, x1 - x0, y1 - y0)
         return info
+
+    def _retone(self, out: np.ndarray, work: np.ndarray, target_lms: Sequence[Landmarks | None],
+                idents: Sequence[Identity]) -> list[np.ndarray]:
+        """Move each scene person's visible skin towards their user's tone, in ``out`` in place (see
+        :mod:`engine.tone`); the user's tone is the median over all their photos with a mesh. Returns
+        the per-slot BGR gains (ones where a tone could not be measured)."""
+        gains = []
+        for tlm, ident in zip(target_lms, idents, strict=True):
+            tones = [skin_tone(img, lm.xy[:N_MESH]) for img, lm in zip(ident.images, ident.landmarks, strict=False)
+                     if lm is not None]
+            tones = [t for t in tones if t is not None]
+            user = np.median(tones, axis=0) if tones else None
+            scene = skin_tone(out, tlm.xy[:N_MESH]) if tlm is not None else None
+            gains.append(self.tone.gain(user, scene))
+        if all(np.all(np.abs(g - 1.0) < 0.01) for g in gains):
+            return gains
+        person = self.segmenter.mask(work)
+        meshes = [None if lm is None else lm.xy[:N_MESH] for lm in target_lms]
+        for si, g in enumerate(gains):
+            if meshes[si] is not None:
+                others = [m for j, m in enumerate(meshes) if j != si and m is not None]
+                self.tone.apply(out, meshes[si], g, others, person)
+        return gains
 
     # -- upload gate --------------------------------------------------------------------------
     def inspect(self, img: np.ndarray) -> list[Face]:
@@ -326,13 +353,20 @@ class Engine:
             report("detect", 10 + int(20 * (si + 1) / n))
         t = tick("identity", t)
         out = scene.copy()  # the result; each face is swapped on a crop of it and written back
+        chosen = []
+        for target, tlm, ident in zip(targets, target_lms, idents, strict=True):
+            typical = self.identity_typicality(ident)
+            chosen.append((self.choose_source(target, tlm, ident, scene.shape, typical), typical))
+        gains = self._retone(out, work, target_lms, idents)
+        toned = out.copy() if self.keep_toned else None
+        t = tick("tone", t)
         slot_reports = []
         for si, (target, tlm, ident) in enumerate(zip(targets, target_lms, idents, strict=True)):
             report("swap", 30 + int(60 * si / n))
-            typical = self.identity_typicality(ident)
-            idx = self.choose_source(target, tlm, ident, scene.shape, typical)
+            idx, typical = chosen[si]
             slm = ident.landmarks[idx] if idx < len(ident.landmarks) else None
-            rep = {"slot": si, "source_index": idx, "outliers": list(ident.outliers), "typicality": typical}
+            rep = {"slot": si, "source_index": idx, "outliers": list(ident.outliers), "typicality": typical,
+                   "tone_gain": [round(float(g), 3) for g in gains[si]]}
             if tlm is not None and slm is not None:
                 info = self._swap_mesh(out, tlm, ident.images[idx], slm, si)
                 rep["method"] = "mesh"
@@ -360,6 +394,8 @@ class Engine:
                     log.exception("diagnostics failed")
             t = tick("diagnostics", t)
         self.last_report = {"slots": slot_reports, "timings": timings}
+        if toned is not None:
+            self.last_report["toned"] = toned
         report("finish", 100)
         return out
 

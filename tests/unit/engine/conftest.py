@@ -58,7 +58,17 @@ def load_portrait(name: str) -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def engine() -> Engine:
-    return Engine()
+    eng = Engine()
+    eng.keep_toned = True  # last_report["toned"]: the scene after tone transfer (what the paste goes into)
+    return eng
+
+
+def tone_region(engine: Engine, scene: np.ndarray, targets) -> np.ndarray:
+    """Where tone transfer may touch ``scene``: the union of its people's head/neck regions."""
+    meshes = [engine.landmarks(scene, t).xy[:468] for t in targets]
+    h, w = scene.shape[:2]
+    return np.max([engine.tone.region((h, w), m, [o for j, o in enumerate(meshes) if j != i])
+                   for i, m in enumerate(meshes)], axis=0)
 
 
 _SCENES: dict = {}

@@ -1,0 +1,205 @@
+"""The scene person's skin tone moved towards the user's, before the face is swapped in.
+
+The swap matches the paste's colour to the scene face's skin so the face meets the scene's neck, ears
+and hands without a step. On its own that gives every user the scene person's complexion: a
+dark-skinned user on a light-skinned scene comes out several shades lighter (and less like
+themselves). Here the scene person's visible skin around the face (face, ears, neck, chest) is first
+given the user's tone; the swap then matches the paste to that, and the edge still meets skin of the
+same tone.
+
+A change of skin tone under the same light is a change of albedo: a per-channel gain in RGB
+(multiplicative, so the scene's shading, highlights and shadows are kept). The gain is the ratio of
+the user's skin colour to the scene face's, partly: the user's photo has its own exposure and white
+balance, so small differences are left alone (``dead``), lightness moves by ``strength`` of the rest
+and the hue by ``chroma`` of it.
+
+Which pixels: the scene face's own skin colour model (:mod:`engine.skin`) x the person mask (MediaPipe
+selfie segmentation, when available: a beige wall is not skin) x a region around this person's head and
+neck (the partner's skin, nearer the other face, is left to the partner's own tone). Everything runs on
+a copy reduced to about ``work_iod`` px between the eyes; only the final gain touches full-size pixels.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .landmarks import FACE_OVAL, LEFT_EYE, RIGHT_EYE
+from .skin import feature_mask, poly_mask, sample_model
+
+log = logging.getLogger(__name__)
+
+_LUMA = np.array([0.114, 0.587, 0.299])  # B, G, R
+
+
+def _frame(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    re, le = xy[RIGHT_EYE].mean(0), xy[LEFT_EYE].mean(0)
+    d = le - re
+    iod = float(np.linalg.norm(d)) or 1.0
+    u = d / iod
+    return (re + le) / 2.0, u, np.array([-u[1], u[0]]), iod
+
+
+def skin_tone(img: np.ndarray, xy: np.ndarray, work_iod: float = 60.0) -> np.ndarray | None:
+    """Median BGR colour (float, 0-255) of a face's skin: inside the face outline, eyes, brows, lips and
+    nostrils left out, pixels the face's own skin model accepts (hair strands, glasses, shadows of a
+    fringe are not skin). None when too little skin is visible."""
+    xy = np.asarray(xy, np.float64)
+    _, _, _, iod = _frame(xy)
+    lo, hi = xy[FACE_OVAL].min(0), xy[FACE_OVAL].max(0)
+    h, w = img.shape[:2]
+    x0, y0 = max(0, int(lo[0]) - 2), max(0, int(lo[1]) - 2)
+    x1, y1 = min(w, int(math.ceil(hi[0])) + 3), min(h, int(math.ceil(hi[1])) + 3)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    s = min(1.0, work_iod / iod)
+    crop = img[y0:y1, x0:x1]
+    if s < 1.0:
+        crop = cv2.resize(crop, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    p = (xy - [x0, y0] + 0.5) * s - 0.5
+    shape = crop.shape[:2]
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
+    prob = sample_model(lab, p, iod * s).probability(lab)
+    inside = (poly_mask(shape, p[FACE_OVAL], hull=True) > 127) & (feature_mask(shape, p, iod * s, 0.08) == 0)
+    sel = inside & (prob > 0.6)
+    if int(sel.sum()) < 30:
+        return None
+    px = crop[sel].astype(np.float64)
+    # the lit half of the skin: a face turned from the light (or one in flat light) has the same tone
+    luma = px @ _LUMA
+    return np.median(px[luma >= np.median(luma)], axis=0)
+
+
+@dataclass(frozen=True)
+class ToneTransfer:
+    """How far the scene person's skin moves towards the user's tone (see the module docstring)."""
+
+    strength: float = 0.9  # share of the lightness ratio beyond ``dead`` that is applied
+    chroma: float = 0.4  # share of the hue ratio applied (a photo's light colours its skin too)
+    hue_max: float = 0.15  # largest log hue ratio counted
+    dead: float = 0.05  # log lightness ratio left alone (exposure differences between photos)
+    gain_lo: float = 0.35
+    gain_hi: float = 1.4  # a pale user's photo is often overexposed
+    work_iod: float = 40.0  # the weights are smooth: the gain itself is applied at full size
+
+    def gain(self, user: np.ndarray | None, scene: np.ndarray | None) -> np.ndarray:
+        """Per-channel BGR gain for the scene person's skin (ones when either tone is unknown)."""
+        if user is None or scene is None or self.strength <= 0:
+            return np.ones(3)
+        lr = np.log(np.maximum(np.asarray(user, np.float64), 1.0) / np.maximum(np.asarray(scene, np.float64), 1.0))
+        ly = float(lr @ _LUMA)
+        ly_applied = math.copysign(max(abs(ly) - self.dead, 0.0), ly) * self.strength
+        hue = np.clip(lr - ly, -self.hue_max, self.hue_max) * self.chroma
+        return np.clip(np.exp(ly_applied + hue), self.gain_lo, self.gain_hi)
+
+    def region(self, shape: tuple[int, int], xy: np.ndarray, others: Sequence[np.ndarray] = ()) -> np.ndarray:
+        """float32 [0, 1] weight of the pixels that belong to this person's head, neck and chest (in the
+        frame of ``xy``): within about 1.9 eye distances of the line from the nose down the neck, above it
+        no higher than the hairline's top, and nearer this person than any face in ``others``."""
+        h, w = shape
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        pts = np.stack([xx, yy], -1)
+
+        def axis_distance(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            o, _, v, iod = _frame(np.asarray(f, np.float64))
+            a = (o + 0.6 * iod * v).astype(np.float32)
+            vv = v.astype(np.float32)
+            t = np.clip((pts - a) @ vv, 0.0, 4.5 * iod)
+            d = np.linalg.norm(pts - (a + t[..., None] * vv), axis=-1) / iod
+            up = ((pts - a) @ vv) / iod  # < 0 above the nose
+            return d, up
+
+        d, up = axis_distance(xy)
+        wgt = np.clip((2.2 - d) / 0.5, 0.0, 1.0) * np.clip((up + 3.0) / 0.5, 0.0, 1.0)
+        for f in others:
+            d2, _ = axis_distance(f)
+            wgt *= np.clip((d2 - d) / 0.4 + 0.5, 0.0, 1.0)
+        return (wgt * wgt * (3 - 2 * wgt)).astype(np.float32)
+
+    def apply(self, img: np.ndarray, xy: np.ndarray, gain: np.ndarray, others: Sequence[np.ndarray] = (),
+              person: np.ndarray | None = None) -> np.ndarray:
+        """``img`` (BGR uint8) with this person's skin multiplied by ``gain`` (per channel), in place;
+        also returned. ``person``: a float person mask of ``img`` at any reduced size (or None)."""
+        gain = np.asarray(gain, np.float64)
+        if np.all(np.abs(gain - 1.0) < 0.01):
+            return img
+        xy = np.asarray(xy, np.float64)
+        o, u, v, iod = _frame(xy)
+        H, W = img.shape[:2]
+        corners = np.array([o + a * iod * u + b * iod * v for a in (-2.8, 2.8) for b in (-3.2, 6.2)])
+        x0, y0 = max(0, int(corners[:, 0].min())), max(0, int(corners[:, 1].min()))
+        x1, y1 = min(W, int(math.ceil(corners[:, 0].max()))), min(H, int(math.ceil(corners[:, 1].max())))
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return img
+        s = min(1.0, self.work_iod / iod)
+        roi = img[y0:y1, x0:x1]
+        small = roi if s >= 1.0 else cv2.resize(roi, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        sh, sw = small.shape[:2]
+        fxy = np.array([sw / (x1 - x0), sh / (y1 - y0)])
+
+        def local(p: np.ndarray) -> np.ndarray:
+            return (np.asarray(p, np.float64)[:, :2] - [x0, y0] + 0.5) * fxy - 0.5
+
+        p = local(xy)
+        lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)
+        prob = sample_model(lab, p, iod * float(fxy.mean())).probability(lab)
+        wgt = prob * self.region((sh, sw), p, [local(f) for f in others])
+        if person is not None:
+            ky, kx = person.shape[0] / H, person.shape[1] / W
+            pm = person[int(y0 * ky):max(int(y0 * ky) + 1, int(math.ceil(y1 * ky))),
+                        int(x0 * kx):max(int(x0 * kx) + 1, int(math.ceil(x1 * kx)))]
+            wgt *= cv2.resize(pm, (sw, sh), interpolation=cv2.INTER_LINEAR)
+        wgt = cv2.GaussianBlur(wgt, (0, 0), 0.6)
+        if s < 1.0:
+            wgt = cv2.resize(wgt, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+        ys, xs = np.nonzero(wgt > 1.0 / 512)
+        if len(xs) == 0:
+            return img
+        bx0, by0, bx1, by1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+        wb = wgt[by0:by1, bx0:bx1]
+        sub = roi[by0:by1, bx0:bx1].astype(np.float32)
+        g = (1.0 + wb[..., None] * (gain.astype(np.float32) - 1.0))
+        # brightening with a soft knee (x g / (1 + (g - 1) x / 255)): highlights reach white, never clip
+        # one channel before the others (a blue cast on a bright cheek)
+        knee = 1.0 + np.maximum(g - 1.0, 0.0) * (sub / 255.0)
+        roi[by0:by1, bx0:bx1] = np.clip(sub * g / knee + 0.5, 0, 255).astype(np.uint8)
+        return img
+
+
+class PersonSegmenter:
+    """MediaPipe selfie segmentation (Apache-2.0, in the mediapipe wheel) of a whole scene: a soft float
+    mask of the people in it, or None when MediaPipe is unavailable. Calls are serialised (not
+    thread-safe by itself)."""
+
+    def __init__(self, max_side: int = 512):
+        self.max_side = int(max_side)
+        self._seg = None
+        self._failed = False
+        self._lock = threading.Lock()
+
+    def mask(self, img: np.ndarray) -> np.ndarray | None:
+        """Soft person mask at most ``max_side`` px on its long side (the scene's aspect ratio)."""
+        with self._lock:
+            if self._seg is None and not self._failed:
+                try:
+                    import mediapipe as mp
+
+                    self._seg = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+                except Exception as exc:  # ImportError, protobuf mismatch ...
+                    log.warning("MediaPipe selfie segmentation unavailable (%s): no person mask", exc)
+                    self._failed = True
+            if self._seg is None:
+                return None
+            h, w = img.shape[:2]
+            s = min(1.0, self.max_side / max(h, w))
+            small = img if s >= 1.0 else cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+            out = self._seg.process(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
+        if out.segmentation_mask is None:
+            return None
+        return np.clip((out.segmentation_mask.astype(np.float32) - 0.2) / 0.5, 0.0, 1.0)

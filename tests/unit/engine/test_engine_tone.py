@@ -1,0 +1,173 @@
+"""Tone transfer (engine.tone): the scene person's skin moved towards the user's tone before the swap.
+Gains on arrays; the recolouring and the whole run on real images."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.landmarks import FACE_OVAL
+from engine.skin import sample_model
+from engine.tone import ToneTransfer, skin_tone
+
+from .conftest import load_testdata as load
+
+LUMA = np.array([0.114, 0.587, 0.299])
+SCENE = "scenes/xverse_couple_mw_studio.jpg"
+USER = "synthetic_faces/sfhq_pt1_00002342.jpg"  # a light-skinned user
+
+
+def _luma(px: np.ndarray) -> np.ndarray:
+    return px.astype(np.float64) @ LUMA
+
+
+def test_gain_follows_the_user_tone_partly_and_leaves_small_differences_alone():
+    tt = ToneTransfer()
+    scene = np.array([170.0, 190.0, 235.0])  # light skin (BGR)
+    # the same tone, or within the dead zone (a photo's exposure): nothing moves
+    assert np.allclose(tt.gain(scene, scene), 1.0)
+    assert np.allclose(tt.gain(scene * 1.04, scene), 1.0)
+    # unknown tones: nothing moves
+    assert np.allclose(tt.gain(None, scene), 1.0) and np.allclose(tt.gain(scene, None), 1.0)
+    # a much darker user: every channel darkens, by less than the full ratio and more than nothing
+    dark = np.array([80.0, 100.0, 150.0])
+    g = tt.gain(dark, scene)
+    full = dark / scene
+    assert np.all(g < 0.9) and np.all(g > full - 1e-9)
+    # ...and the redder/browner user's hue shows: blue darkens more than red
+    assert g[0] < g[2]
+    # a much lighter user brightens the scene, up to gain_hi
+    assert np.all(tt.gain(scene, dark) > 1.2) and np.all(tt.gain(scene * 3, dark) <= tt.gain_hi + 1e-9)
+    # a strongly tinted photo (orange light) moves the hue by a bounded amount only
+    orange = np.array([60.0, 170.0, 250.0])
+    h = np.log(tt.gain(orange, scene))
+    assert np.ptp(h) <= 2 * tt.hue_max * tt.chroma + 1e-9
+    # strength 0 turns it off
+    assert np.allclose(dataclasses.replace(tt, strength=0.0).gain(dark, scene), 1.0)
+
+
+def test_skin_tone_measures_skin_not_hair_or_background(engine):
+    img = load(USER)
+    face = max(engine.inspect(img), key=lambda f: f.area)
+    xy = engine.landmarks(img, face).xy[:468]
+    tone = skin_tone(img, xy)
+    assert tone is not None
+    # darkening everything but the face's skin (hair, background, clothes) leaves the tone as it was
+    lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)
+    p = sample_model(lab, xy, face.eye_distance).probability(lab)
+    other = (img.astype(np.float32) * np.where(p[..., None] > 0.5, 1.0, 0.3)).astype(np.uint8)
+    assert np.abs(skin_tone(other, xy) - tone).max() < 4
+    # darkening the skin darkens the tone by the same factor
+    darker = (img.astype(np.float32) * 0.6).astype(np.uint8)
+    ratio = _luma(skin_tone(darker, xy)) / _luma(tone)
+    assert 0.55 < ratio < 0.65, ratio
+
+
+@pytest.fixture(scope="module")
+def couple(engine):
+    scene = load(SCENE)
+    faces = engine.match_slots(scene, engine.suggest_slots(scene))
+    meshes = [engine.landmarks(scene, f).xy[:468].astype(np.float64) for f in faces]
+    return scene, faces, meshes
+
+
+def _oval(shape, xy) -> np.ndarray:
+    m = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(m, [np.round(xy[FACE_OVAL]).astype(np.int32)], 255)
+    return m > 0
+
+
+def test_apply_recolours_this_persons_skin_only(engine, couple):
+    scene, faces, (a, b) = couple
+    tt = ToneTransfer()
+    gain = np.array([0.6, 0.6, 0.6])
+    out = tt.apply(scene.copy(), a, gain, [b], engine.segmenter.mask(scene))
+    lab = cv2.cvtColor(scene, cv2.COLOR_BGR2LAB)
+    iod = faces[0].eye_distance
+    skin = sample_model(lab, a, iod).probability(lab)
+    face_a = _oval(scene.shape, a) & (skin > 0.9)
+    assert face_a.sum() > 2000
+    r = _luma(out[face_a]) / np.maximum(_luma(scene[face_a]), 1)
+    assert 0.55 < np.median(r) < 0.7, np.median(r)  # A's face skin got the gain
+    # A's neck (below the chin, skin) too: the face meets a neck of the same tone
+    chin = a[152]
+    yy, xx = np.mgrid[0:scene.shape[0], 0:scene.shape[1]]
+    neck = (skin > 0.9) & (yy > chin[1] + 0.3 * iod) & (yy < chin[1] + 1.5 * iod) & (np.abs(xx - chin[0]) < iod)
+    assert neck.sum() > 300
+    assert np.median(_luma(out[neck]) / np.maximum(_luma(scene[neck]), 1)) < 0.75
+    diff = np.abs(out.astype(np.int16) - scene.astype(np.int16)).max(axis=2)
+    # the partner's face is the partner's, the background and the white shirt are untouched
+    assert diff[_oval(scene.shape, b)].mean() < 1.0
+    assert diff[:40, :].max() == 0  # the studio wall above the heads
+    not_skin = skin < 0.05
+    assert diff[not_skin].mean() < 2.0, diff[not_skin].mean()
+
+
+def test_brightening_never_clips_one_channel_before_the_others(engine, couple):
+    scene, _, (a, b) = couple
+    out = ToneTransfer().apply(scene.copy(), a, np.array([1.4, 1.4, 1.4]), [b])
+    changed = np.abs(out.astype(np.int16) - scene.astype(np.int16)).max(axis=2) > 3
+    assert changed.sum() > 2000
+    # the soft knee: no changed pixel reaches 255 in one channel while another stays well below it
+    o = out[changed].astype(np.int16)
+    clipped = (o.max(axis=1) >= 255) & (o.min(axis=1) < 200)
+    assert clipped.mean() < 0.001, clipped.mean()
+    # ...and the order of the channels (the hue) is kept
+    s = scene[changed].astype(np.int16)
+    assert (np.sign(o[:, 2] - o[:, 0]) == np.sign(s[:, 2] - s[:, 0])).mean() > 0.98
+
+
+def _darker_skinned(engine, img: np.ndarray, factor: float) -> np.ndarray:
+    """The same photo with the person's skin darker (albedo: a per-pixel gain on skin only)."""
+    face = max(engine.inspect(img), key=lambda f: f.area)
+    xy = engine.landmarks(img, face).xy[:468]
+    lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)
+    p = sample_model(lab, xy, face.eye_distance).probability(lab)
+    g = 1.0 - (1.0 - np.array([factor * 0.9, factor, factor * 1.1])) * p[..., None]
+    return np.clip(img.astype(np.float32) * g, 0, 255).astype(np.uint8)
+
+
+def test_a_darker_skinned_user_gets_a_darker_face_and_neck(engine, couple):
+    """The same user photo with darker skin: the result's face and the scene person's neck come out
+    darker (with tone transfer off the neck stays the scene's and the face is matched to it)."""
+    scene, faces, (a, b) = couple
+    user = load(USER)
+    dark_user = _darker_skinned(engine, user, 0.55)
+    partner = [load("faces/grace_hopper.jpg")]
+    iod = faces[0].eye_distance
+    lab = cv2.cvtColor(scene, cv2.COLOR_BGR2LAB)
+    skin = sample_model(lab, a, iod).probability(lab) > 0.9
+    chin = a[152]
+    yy, xx = np.mgrid[0:scene.shape[0], 0:scene.shape[1]]
+    neck = skin & (yy > chin[1] + 0.3 * iod) & (yy < chin[1] + 1.5 * iod) & (np.abs(xx - chin[0]) < iod)
+    cheeks = np.zeros(scene.shape[:2], bool)
+    for i in (50, 280, 205, 425):
+        cv2.circle(cheeks.view(np.uint8), tuple(int(v) for v in a[i]), int(0.12 * iod), 1, -1)
+
+    def run(photo, tone):
+        old = engine.tone
+        engine.tone = tone
+        try:
+            return engine.run(scene, [_slot(faces[0], scene), _slot(faces[1], scene)], [[photo], partner])
+        finally:
+            engine.tone = old
+
+    light = run(user, ToneTransfer())
+    dark = run(dark_user, ToneTransfer())
+    off = run(dark_user, ToneTransfer(strength=0.0))
+    face_ratio = np.median(_luma(dark[cheeks])) / np.median(_luma(light[cheeks]))
+    assert face_ratio < 0.8, face_ratio
+    neck_dark = np.median(_luma(dark[neck]))
+    assert neck_dark < 0.85 * np.median(_luma(scene[neck])) and neck_dark < 0.8 * np.median(_luma(light[neck]))
+    # without tone transfer the neck is the scene's and the dark user's face is pulled to its tone
+    assert np.abs(off[neck].astype(np.int16) - scene[neck].astype(np.int16)).max() <= 1
+    assert np.median(_luma(off[cheeks])) > np.median(_luma(dark[cheeks])) * 1.1
+
+
+def _slot(face, img):
+    h, w = img.shape[:2]
+    x, y, bw, bh = face.box
+    return (x / w, y / h, bw / w, bh / h)
