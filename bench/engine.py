@@ -652,7 +652,10 @@ def report(cases, run_secs, stage_secs, big, big_shape, excluded, eng, small_sam
         "boundary where the scene has skin outside it (neck, ears, sides of the face; mean Lab 0.15-0.3 eye "
         "distances inside vs 0.03-0.15 outside, at points along it; the 75th percentile of result step minus "
         "scene step): ΔE 6 is between two and three times the just-noticeable "
-        "difference (ΔE ≈ 2.3) on top of the step the scene itself already has there.",
+        "difference (ΔE ≈ 2.3) on top of the step the scene itself already has there. \"The scene\" in all "
+        "three is the scene as the paste went into it: its people's skin already moved towards the users' "
+        "tones (`engine.tone`, which recolours neck, ears and chest on purpose); identity is judged against "
+        "the untouched scene face.",
         "",
         "Worst ten held-out cases (contact sheet: user photo · scene face · result, full-resolution crops): "
         "[bench/engine_contact_sheet.png](bench/engine_contact_sheet.png)",

@@ -304,6 +304,11 @@ class Engine:
         ``diagnostics``) and ``timings`` (seconds per stage).
         Raises ``NoFaceError`` (detail ``slot``, ``index``) or ``SceneError``.
 
+        Skin tone: before the faces are swapped in, each scene person's visible skin (face, ears, neck,
+        chest) is moved towards their user's tone (:mod:`engine.tone`), so a dark-skinned user on a
+        light-skinned scene person keeps their complexion and the face still meets a neck of the same
+        tone. ``self.tone = ToneTransfer(strength=0)`` turns it off.
+
         Working resolution: a scene larger than the detector's size is detected and landmarked on one
         integer box-reduced copy (:func:`scene_reduction`), and each face is swapped on a crop around it
         (:func:`swap_crop`; the swapper itself works at ``work_iod``), so the time per couple photo
