@@ -181,7 +181,9 @@ class ToneTransfer:
             if len(cols) == 0:
                 continue
             X0, X1 = int((cols[0] - 1) * fx), min(x1 - x0, int(math.ceil((cols[-1] + 2) * fx)))
-            Y0, Y1 = int(r0 * fy), min(y1 - y0, int(math.ceil((r0 + band) * fy)))
+            # bands of full-size rows that tile the ROI exactly (a row done twice would get the gain twice)
+            Y0 = int(round(r0 * fy))
+            Y1 = y1 - y0 if r0 + band >= sh else min(y1 - y0, int(round((r0 + band) * fy)))
             X0 = max(0, X0)
             if X1 <= X0 or Y1 <= Y0:
                 continue

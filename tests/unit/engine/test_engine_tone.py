@@ -11,7 +11,7 @@ import pytest
 
 from engine.landmarks import FACE_OVAL
 from engine.skin import sample_model
-from engine.tone import ToneTransfer, skin_tone
+from engine.tone import ToneTransfer, gain_lut, skin_tone
 
 from .conftest import load_testdata as load
 
@@ -115,6 +115,10 @@ def test_brightening_never_clips_one_channel_before_the_others(engine, couple):
     o = out[changed].astype(np.int16)
     clipped = (o.max(axis=1) >= 255) & (o.min(axis=1) < 200)
     assert clipped.mean() < 0.001, clipped.mean()
+    # every pixel is a blend of itself and its fully retoned value, never beyond it (a row or column the
+    # gain reached twice would be; the full-size weights are built band by band)
+    full = cv2.LUT(scene, gain_lut(np.array([1.4, 1.4, 1.4]))).astype(np.int16)
+    assert np.all(out.astype(np.int16) <= full + 1) and np.all(out.astype(np.int16) >= scene.astype(np.int16) - 1)
     # ...and the order of the channels (the hue) is kept
     s = scene[changed].astype(np.int16)
     assert (np.sign(o[:, 2] - o[:, 0]) == np.sign(s[:, 2] - s[:, 0])).mean() > 0.98
