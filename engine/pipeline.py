@@ -18,7 +18,7 @@ from .io import reduce_int, to_bgr_u8
 from .landmarks import FACE_OVAL, N_MESH, Landmarks, MeshLandmarker
 from .mesh_swap import MeshSwapper
 from .swap import ClassicalSwapper
-from .tone import PersonSegmenter, ToneTransfer, skin_tone
+from .tone import PersonSegmenter, ToneTransfer, exposure_scale, skin_tone
 from .types import Face, Identity, NoFaceError, SceneError
 
 log = logging.getLogger(__name__)
@@ -164,9 +164,11 @@ class Engine:
         the per-slot BGR gains (ones where a tone could not be measured)."""
         gains = []
         for tlm, ident in zip(target_lms, idents, strict=True):
-            tones = [skin_tone(img, lm.xy[:N_MESH]) for img, lm in zip(ident.images, ident.landmarks, strict=False)
-                     if lm is not None]
-            tones = [t for t in tones if t is not None]
+            tones = []
+            for img, lm in zip(ident.images, ident.landmarks, strict=False):
+                tone = None if lm is None else skin_tone(img, lm.xy[:N_MESH])
+                if tone is not None:  # a dim selfie's skin is not darker skin
+                    tones.append(tone * exposure_scale(img, lm.xy[:N_MESH]))
             user = np.median(tones, axis=0) if tones else None
             scene = skin_tone(out, tlm.xy[:N_MESH]) if tlm is not None else None
             gains.append(self.tone.gain(user, scene))

@@ -86,6 +86,29 @@ def gain_lut(gain: np.ndarray) -> np.ndarray:
     return np.clip(y + 0.5, 0, 255).astype(np.uint8).reshape(256, 1, 3)
 
 
+EXPOSED = 190.0  # luma the brightest 1 % of a normally exposed face crop reaches (eye whites, teeth, shine)
+
+
+def exposure_scale(img: np.ndarray, xy: np.ndarray) -> float:
+    """How much darker than normal the photo around a face is exposed (>= 1, at most 2): the brightest
+    1 % of a crop twice the face's size (eye whites, teeth, the shine on the skin, the background)
+    reaches about :data:`EXPOSED` in a normally exposed photo whatever the skin tone; a dim selfie's
+    does not, and its skin would otherwise read as darker skin."""
+    xy = np.asarray(xy, np.float64)
+    lo, hi = xy[FACE_OVAL].min(0), xy[FACE_OVAL].max(0)
+    c, half = (lo + hi) / 2.0, (hi - lo)
+    h, w = img.shape[:2]
+    x0, y0 = (max(0, int(v)) for v in c - half)
+    x1, y1 = min(w, int(c[0] + half[0]) + 1), min(h, int(c[1] + half[1]) + 1)
+    crop = img[y0:y1, x0:x1]
+    if crop.size == 0:
+        return 1.0
+    k = max(1, int(max(crop.shape[:2]) // 256))
+    luma = cv2.cvtColor(np.ascontiguousarray(crop[::k, ::k]), cv2.COLOR_BGR2GRAY)
+    top = float(np.percentile(luma, 99))
+    return float(np.clip(EXPOSED / max(top, 1.0), 1.0, 2.0))
+
+
 @dataclass(frozen=True)
 class ToneTransfer:
     """How far the scene person's skin moves towards the user's tone (see the module docstring)."""
