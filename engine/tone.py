@@ -129,6 +129,9 @@ class ToneTransfer:
         ly = float(lr @ _LUMA)
         ly_applied = math.copysign(max(abs(ly) - self.dead, 0.0), ly) * self.strength
         hue = np.clip(lr - ly, -self.hue_max, self.hue_max) * self.chroma
+        sc = np.asarray(scene, np.float64)
+        if np.ptp(sc) < 0.04 * max(float(sc.mean()), 1.0):  # a black-and-white scene stays without colour
+            hue[:] = 0.0
         return np.clip(np.exp(ly_applied + hue), self.gain_lo, self.gain_hi)
 
     def region(self, shape: tuple[int, int], xy: np.ndarray, others: Sequence[np.ndarray] = ()) -> np.ndarray:

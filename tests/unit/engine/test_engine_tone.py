@@ -45,6 +45,9 @@ def test_gain_follows_the_user_tone_partly_and_leaves_small_differences_alone():
     orange = np.array([60.0, 170.0, 250.0])
     h = np.log(tt.gain(orange, scene))
     assert np.ptp(h) <= 2 * tt.hue_max * tt.chroma + 1e-9
+    # a black-and-white scene gets no colour from a user's tone, only lightness
+    grey = np.array([180.0, 180.0, 180.0])
+    assert np.ptp(tt.gain(dark, grey)) < 1e-9 and tt.gain(dark, grey)[0] < 0.9
     # strength 0 turns it off
     assert np.allclose(dataclasses.replace(tt, strength=0.0).gain(dark, scene), 1.0)
 
