@@ -45,6 +45,7 @@ def _oval_inside(lm: Landmarks, shape: tuple[int, ...]) -> float:
 
 
 
+SCENE_DETECT_SIDE = 640  # longest side of the scene copy the detector sees (see scene_reduction)
 SCENE_SLOT_MIN_PX = 80  # smallest slot box side (px) the scene's detection copy keeps
 
 
@@ -115,6 +116,9 @@ class Engine:
         self.mesh_swapper = MeshSwapper()
         self.tone = ToneTransfer()  # the scene person's skin moved towards the user's tone (strength 0: off)
         self.segmenter = PersonSegmenter()
+        # a scene is detected on a copy about this size (its slot faces stay at least SCENE_SLOT_MIN_PX):
+        # the slots already say where the faces are, detection only places them precisely
+        self.scene_detect_side = SCENE_DETECT_SIDE
         self.keep_toned = False  # last_report["toned"]: the scene after tone transfer, before the swap (bench)
         self.diagnostics = diagnostics
         self.last_report: dict = {}
@@ -332,11 +336,17 @@ class Engine:
         t = time.perf_counter()
         scene = to_bgr_u8(scene_img)
         report("detect", 0)
-        # working resolution: a large scene is detected and landmarked on one box-reduced copy (about the
-        # detector's size; slot faces stay large in it) and the boxes/landmarks are mapped back
+        # working resolution: a large scene is landmarked on one box-reduced copy (about the detector's
+        # size; slot faces stay large in it), and detected on a further reduced copy of that (the slots
+        # already say where the faces are; detection only places them); boxes/landmarks are mapped back
         n = scene_reduction(scene.shape, slots, self.detector.max_side)
         work = reduce_int(scene, n)
-        faces = [map_face(f, n, n) for f in self.detector.detect(work)] if n > 1 else None
+        # the copy's own factor: the same detection size whatever the scene's (a 4096 px scene's faces are
+        # placed as its 1024 px version's are), never below the slots' size limit
+        limit = scene_reduction(scene.shape, slots, 1)
+        m = max(1, min(round(scene_reduction(scene.shape, slots, self.scene_detect_side) / n), limit // n))
+        nd = n * m
+        faces = [map_face(f, nd, nd) for f in self.detector.detect(reduce_int(work, m))] if nd > 1 else None
         try:
             targets = self.match_slots(scene, slots, faces=faces)
         except SceneError:

@@ -100,8 +100,9 @@ def _slots(engine, img):
 
 
 def test_large_scene_detection_and_landmarks_run_on_a_reduced_copy(engine):
-    """On a 4096 px scene the detector and the face mesh see a 1024 px copy; the faces they give, mapped
-    back, are where they are on the 1024 px scene (x4), and the landmarks are where the mesh finds them on
+    """On a 4096 px scene the face mesh sees a 1024 px copy and the detector a 512 px copy (as for the
+    scene at 1024 px: the same detection size whatever the scene's); the faces they give, mapped back,
+    are where they are on the 1024 px scene (x4), and the landmarks are where the mesh finds them on
     the 1024 px scene (x4) and on the full 4096 px image."""
     small, big = scaled(SCENE, 1024), scaled(SCENE, 4096)
     slots = _slots(engine, small)
@@ -110,7 +111,7 @@ def test_large_scene_detection_and_landmarks_run_on_a_reduced_copy(engine):
 
     with _Spy(engine.detector, "detect") as det, _Spy(engine, "landmarks") as lmk:
         engine.run(big, slots, [[load("faces/obama2.jpg")], [load("faces/biden.jpg")]])
-    assert det.shapes[0] == (1024, 1024)  # the scene: its reduced copy (the user photos follow)
+    assert det.shapes[0] == (512, 512)  # the scene: its reduced copy (the user photos follow)
     assert lmk.shapes[:2] == [(1024, 1024), (1024, 1024)]  # both scene faces landmarked on the copy
 
     n = scene_reduction(big.shape, slots, engine.detector.max_side)
@@ -118,12 +119,14 @@ def test_large_scene_detection_and_landmarks_run_on_a_reduced_copy(engine):
     work = reduce_int(big, n)
     from engine.detect import map_face
 
-    t_work = engine.match_slots(big, slots, faces=[map_face(f, n, n) for f in engine.detector.detect(work)])
+    nd = 2 * n  # the detector's copy (512 px)
+    t_work = engine.match_slots(big, slots,
+                                faces=[map_face(f, nd, nd) for f in engine.detector.detect(reduce_int(big, nd))])
     for fs, fw in zip(t_small, t_work, strict=True):
         iod = fw.eye_distance
         assert 400 < iod < 640  # the copy's faces are in 4096 px coordinates
-        assert np.abs(fw.kps - fs.kps * 4).max() < 0.06 * iod
-        assert np.abs(fw.box - fs.box * 4).max() < 0.1 * iod
+        assert np.abs(fw.kps - fs.kps * 4).max() < 0.2 * iod  # (YuNet's keypoints on the small copy are coarser)
+        assert np.abs(fw.box - fs.box * 4).max() < 0.3 * iod  # (enough to match the slots)
 
     for si, face in enumerate(t_work):
         lw = engine._scene_landmarks(big, work, n, face)
@@ -192,15 +195,16 @@ def test_4096_result_matches_the_1024_result_in_the_face_region(engine):
 
 def test_wide_scene_not_a_multiple_of_the_reduction_lands_the_faces_in_place(engine):
     """A 3664 x 1951 scene (the size of the issue's slow real scene; not a multiple of its reduction 3):
-    detection runs on the 1221 x 650 copy, and each paste is where the swap puts it with the detector and
-    the mesh run on the full-resolution scene (mask overlap), over the scene face's nose."""
+    the mesh runs on the 1221 x 650 copy, detection on a 610 x 325 copy of that, and each paste is where
+    the swap puts it with the detector and the mesh run on the full-resolution scene (mask overlap), over
+    the scene face's nose."""
     big = scaled(SCENE, 3664, 3664)[700:700 + 1951]
     slots = _slots(engine, big)
     assert scene_reduction(big.shape, slots, engine.detector.max_side) == 3
     users = [load("synthetic_faces/sfhq_pt2_00000258.jpg"), load("faces/obama2.jpg")]
     with _Spy(engine.detector, "detect") as det:
         out = engine.run(big, slots, [[u] for u in users])
-    assert det.shapes[0] == (650, 1221)
+    assert det.shapes[0] == (325, 610)
     changed = np.abs(out.astype(np.int16) - big.astype(np.int16)).max(axis=2)
     for face, rep, user in zip(engine.match_slots(big, slots), engine.last_report["slots"], users, strict=True):
         assert rep["method"] == "mesh"
