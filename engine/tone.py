@@ -139,17 +139,18 @@ class ToneTransfer:
         frame of ``xy``): within about 1.9 eye distances of the line from the nose down the neck, above it
         no higher than the hairline's top, and nearer this person than any face in ``others``."""
         h, w = shape
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        pts = np.stack([xx, yy], -1)
+        xx = np.arange(w, dtype=np.float32)[None, :]
+        yy = np.arange(h, dtype=np.float32)[:, None]
 
         def axis_distance(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             o, _, v, iod = _frame(np.asarray(f, np.float64))
-            a = (o + 0.6 * iod * v).astype(np.float32)
-            vv = v.astype(np.float32)
-            t = np.clip((pts - a) @ vv, 0.0, 4.5 * iod)
-            d = np.linalg.norm(pts - (a + t[..., None] * vv), axis=-1) / iod
-            up = ((pts - a) @ vv) / iod  # < 0 above the nose
-            return d, up
+            a = o + 0.6 * iod * v
+            v0, v1 = np.float32(v[0]), np.float32(v[1])
+            px, py = xx - np.float32(a[0]), yy - np.float32(a[1])  # broadcast to (h, w) below
+            along = px * v0 + py * v1
+            t = np.clip(along, 0.0, 4.5 * iod)
+            d = cv2.magnitude(px - t * v0, py - t * v1) / np.float32(iod)
+            return d, along / np.float32(iod)  # (distance to the nose-to-chest line, < 0 above the nose)
 
         d, up = axis_distance(xy)
         wgt = np.clip((2.2 - d) / 0.5, 0.0, 1.0) * np.clip((up + 3.0) / 0.5, 0.0, 1.0)
