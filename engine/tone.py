@@ -119,6 +119,8 @@ class ToneTransfer:
     dead: float = 0.05  # log lightness ratio left alone (exposure differences between photos)
     gain_lo: float = 0.35
     gain_hi: float = 1.4  # a pale user's photo is often overexposed
+    reach: float = 3.0  # eye distances from the line down the middle of the head, neck and chest
+    length: float = 7.0  # eye distances that line runs below the nose
     work_iod: float = 40.0  # the weights are smooth: the gain itself is applied at full size
 
     def gain(self, user: np.ndarray | None, scene: np.ndarray | None) -> np.ndarray:
@@ -148,12 +150,12 @@ class ToneTransfer:
             v0, v1 = np.float32(v[0]), np.float32(v[1])
             px, py = xx - np.float32(a[0]), yy - np.float32(a[1])  # broadcast to (h, w) below
             along = px * v0 + py * v1
-            t = np.clip(along, 0.0, 4.5 * iod)
+            t = np.clip(along, 0.0, self.length * iod)
             d = cv2.magnitude(px - t * v0, py - t * v1) / np.float32(iod)
             return d, along / np.float32(iod)  # (distance to the nose-to-chest line, < 0 above the nose)
 
         d, up = axis_distance(xy)
-        wgt = np.clip((2.2 - d) / 0.5, 0.0, 1.0) * np.clip((up + 3.0) / 0.5, 0.0, 1.0)
+        wgt = np.clip((self.reach - d) / 0.5, 0.0, 1.0) * np.clip((up + 3.0) / 0.5, 0.0, 1.0)
         for f in others:
             d2, _ = axis_distance(f)
             wgt *= np.clip((d2 - d) / 0.4 + 0.5, 0.0, 1.0)
@@ -169,7 +171,8 @@ class ToneTransfer:
         xy = np.asarray(xy, np.float64)
         o, u, v, iod = _frame(xy)
         H, W = img.shape[:2]
-        corners = np.array([o + a * iod * u + b * iod * v for a in (-2.8, 2.8) for b in (-3.2, 6.2)])
+        ra, lb = self.reach + 0.1, 0.6 + self.length + self.reach + 0.1
+        corners = np.array([o + a * iod * u + b * iod * v for a in (-ra, ra) for b in (-3.2, lb)])
         x0, y0 = max(0, int(corners[:, 0].min())), max(0, int(corners[:, 1].min()))
         x1, y1 = min(W, int(math.ceil(corners[:, 0].max()))), min(H, int(math.ceil(corners[:, 1].max())))
         if x1 - x0 < 8 or y1 - y0 < 8:

