@@ -150,6 +150,7 @@ class Case:
     seam: float = float("nan")
     tone: float = float("nan")
     tone_natural: float = float("nan")
+    spill: float = 0.0  # what tone transfer changed off the skin around the face (grey levels, see below)
     dlib_det: bool = False
     has_user_other: bool = False
     has_scene_other: bool = False
@@ -513,6 +514,7 @@ def evaluate(c: Case, sc: dict, si: int, u: User, out: np.ndarray, eng, rec, mes
     c.nonskin, _ = em.new_nonskin_fraction(ref, out, sxy, pasted)
     c.seam, _ = em.seam_strength(ref, out, sxy, pasted)
     c.tone, c.tone_natural = em.tone_step(ref, out, sxy, pasted)
+    c.spill = em.tone_spill(sc["img"], ref, sxy, tuple(x for j, x in enumerate(sc["xy"]) if j != si and x is not None))
     c.dlib_det = rec.detects(out, rf.box)
 
 
@@ -579,6 +581,9 @@ def summary_rows(cases: list[Case]) -> list[str]:
             f"{np.median([c.tone for c in ok]):.1f}, worst {np.max([c.tone for c in ok]):.1f} (the scenes' own "
             f"step across the same boundaries: median {np.median([c.tone_natural for c in ok]):.1f}) | "
             f"no case worse |",
+            f"| tone transfer's change off the skin around the face (hair, clothes, background within 4 eye "
+            f"distances; 95th percentile, grey levels; information) | median "
+            f"{np.median([c.spill for c in ok]):.1f}, worst {np.max([c.spill for c in ok]):.1f} | |",
             f"| dlib's own HOG detector finds the result face (information) | "
             f"{_pct(sum(c.dlib_det for c in ok), len(ok))} | |",
             f"| mean dlib distance to user / to scene face | {np.mean([c.d_user for c in ok]):.3f} / "
@@ -674,14 +679,16 @@ def report(cases, run_secs, stage_secs, big, big_shape, excluded, eng, small_sam
     listed = held or tune
     lines += ["", f"<details><summary>Every {'held-out' if held else 'tuning'} case</summary>", "",
               "| scene | slot | user | d user | d user (other photo) | d scene | d scene (other photo) | landmarks | "
-              "non-skin | seam | tone step | verdict |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "non-skin | seam | tone step | tone spill | verdict |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in listed:
         if c.failure:
-            lines.append(f"| {c.scene} | {'AB'[c.slot]} | {c.user} | | | | | | | | | ✘ {c.failure} |")
+            lines.append(f"| {c.scene} | {'AB'[c.slot]} | {c.user} | | | | | | | | | | ✘ {c.failure} |")
             continue
         lines.append(f"| {c.scene} | {'AB'[c.slot]} | {c.user} | {c.d_user:.3f} | {_f3(c.d_user_other)} | "
                      f"{c.d_scene:.3f} | {_f3(c.d_scene_other)} | {100 * c.lm_err:.2f}% | {100 * c.nonskin:.1f}% | "
-                     f"{c.seam:.2f} | {c.tone:.1f} | {'✔' if not c.problems() else '✘ ' + ', '.join(c.problems())} |")
+                     f"{c.seam:.2f} | {c.tone:.1f} | {c.spill:.0f} | "
+                     f"{'✔' if not c.problems() else '✘ ' + ', '.join(c.problems())} |")
     lines += ["", "</details>"]
     return lines
 

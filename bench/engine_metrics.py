@@ -202,6 +202,26 @@ def tone_step(scene: np.ndarray, result: np.ndarray, xy: np.ndarray,
     return float(np.percentile(added, 75)), float(np.median(natural))
 
 
+def tone_spill(scene: np.ndarray, toned: np.ndarray, xy: np.ndarray, others: tuple = ()) -> float:
+    """What recolouring the scene people's skin (``toned``, engine.tone) changed where the scene is not
+    skin: the 95th percentile, over the pixels within 4 eye distances of the face, outside its outline
+    (the paste covers that), that neither its skin model nor those of the ``others`` faces (the partner,
+    recoloured to their own user's tone) accept (hair, clothes, background; but also a neck in deep
+    shadow, which the cheek model calls too dark), of the largest per-channel change in grey levels. 0
+    when nothing was recoloured; a tone spilled onto a white shirt or a grey wall shows as tens."""
+    e = iod(xy)
+    c = xy[:468].mean(0)
+    m = np.zeros(scene.shape[:2], np.uint8)
+    cv2.circle(m, (int(round(c[0])), int(round(c[1]))), int(round(4 * e)), 255, -1)
+    sel = (m > 0) & nonskin(scene, skin_model(scene, xy)) & (oval_mask(scene.shape, xy, grow=0.1) == 0)
+    for o in others:
+        sel &= nonskin(scene, skin_model(scene, o))
+    if not sel.any():
+        return 0.0
+    d = cv2.absdiff(scene, toned).max(axis=2)
+    return float(np.percentile(d[sel], 95))
+
+
 def landmark_error(scene_xy: np.ndarray, result_xy: np.ndarray, n: int = 468) -> float:
     """Mean distance of the first ``n`` mesh points, result vs scene face, over the scene face's IOD."""
     return float(np.linalg.norm(result_xy[:n] - scene_xy[:n], axis=1).mean() / max(iod(scene_xy), 1e-6))

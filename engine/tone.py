@@ -121,6 +121,7 @@ class ToneTransfer:
     gain_hi: float = 1.4  # a pale user's photo is often overexposed
     reach: float = 3.0  # eye distances from the line down the middle of the head, neck and chest
     length: float = 7.0  # eye distances that line runs below the nose
+    skin_band: tuple[float, float] = (2.0, 3.5)  # skin-model distance: fully recoloured below, not above
     work_iod: float = 40.0  # the weights are smooth: the gain itself is applied at full size
 
     def gain(self, user: np.ndarray | None, scene: np.ndarray | None) -> np.ndarray:
@@ -192,7 +193,9 @@ class ToneTransfer:
 
         p = local(xy)
         lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)
-        prob = sample_model(lab, p, iod * float(fxy.mean())).probability(lab)
+        # stricter than the swap's skin test (2.5 / 4.5): beige clothes and light brown hair next to the
+        # skin are not recoloured with it
+        prob = sample_model(lab, p, iod * float(fxy.mean())).probability(lab, *self.skin_band)
         wgt = prob * self.region((sh, sw), p, [local(f) for f in others])
         if person is not None:
             ky, kx = person.shape[0] / H, person.shape[1] / W

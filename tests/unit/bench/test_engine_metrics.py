@@ -73,3 +73,16 @@ def test_landmark_error_is_relative_to_the_eye_distance(face):
     shifted[:, 0] += 0.05 * em.iod(xy)
     assert em.landmark_error(xy, xy) == 0.0
     assert abs(em.landmark_error(xy, shifted) - 0.05) < 1e-6
+
+
+def test_tone_spill_sees_a_recoloured_shirt_not_recoloured_skin(face):
+    """Tone transfer may recolour the person's skin; the spill measure stays near 0 for that and reads
+    tens of grey levels when the same gain reaches the clothes and the background too."""
+    img, xy = face
+    assert em.tone_spill(img, img.copy(), xy) == 0.0
+    skin = ~em.nonskin(img, em.skin_model(img, xy))
+    darker = (img.astype(np.float32) * 0.7).astype(np.uint8)
+    on_skin = img.copy()
+    on_skin[skin] = darker[skin]
+    assert em.tone_spill(img, on_skin, xy) < 3
+    assert em.tone_spill(img, darker, xy) > 20
