@@ -1,7 +1,10 @@
 """NeuralEngine: the classical Engine's detection, slot matching and identity building, with the swap
 done by the operator's ONNX swapper (both faces in one batch), identity from an ArcFace-style ONNX
 embedder (SFace when the registry lists none), optional GFPGAN restoration of each swapped face, and
-paste-back with the classical engine's feathered face mask and blend. Same ``run`` signature."""
+paste-back with the classical engine's feathered face mask and blend. Before the swap, the scene people's
+skin is moved towards their users' tones as in the classical engine (:mod:`engine.tone`): a swapper that
+keeps the target's skin colour then gives a dark-skinned user a dark-skinned face, and one that carries
+the user's own tone gets a neck that matches it. Same ``run`` signature."""
 
 from __future__ import annotations
 
@@ -17,10 +20,11 @@ import numpy as np
 from engine.align import valid_region
 from engine.blend import alpha_blend, seamless_blend
 from engine.io import to_bgr_u8
+from engine.landmarks import MeshLandmarker
 from engine.mask import face_axes, face_mask
 from engine.pipeline import Engine, Progress, Slot, safe_progress
 from engine.registry import RegistryReport
-from engine.types import Face, NoFaceError, SceneError
+from engine.types import Face, Identity, NoFaceError, SceneError
 
 from .onnx_models import OnnxEmbedder, OnnxSwapper, align_crop
 
@@ -89,9 +93,16 @@ class NeuralEngine(Engine):
             self.restorer = GfpganRestorer(report.path("restorer"), size=rs.input_size or 512,
                                            prefer_gpu=prefer_gpu, **rs.options)
         self.blend = blend
+        # the face mesh only for tone transfer (the scene people's skin towards the users' tones before the
+        # swapper sees the scene; engine.tone); MediaPipe missing: no tone transfer
+        self.tone_landmarker = MeshLandmarker()
 
     def identity_vector(self, photos: list[np.ndarray], si: int) -> tuple[np.ndarray, int]:
         """Mean unit identity over the user's photos (largest face of each) and the photo count."""
+        v, n, _ = self._identity(photos, si)
+        return v, n
+
+    def _identity(self, photos: list[np.ndarray], si: int) -> tuple[np.ndarray, int, Identity]:
         try:
             ident = self.build_identity(photos, embed=False)
         except NoFaceError as exc:
@@ -99,7 +110,19 @@ class NeuralEngine(Engine):
             raise
         vecs = np.stack([self.id_embedder.embed(img, f) for img, f in zip(ident.images, ident.faces, strict=True)])
         m = vecs.mean(0)
-        return (m / max(float(np.linalg.norm(m)), 1e-8)).astype(np.float32), len(vecs)
+        return (m / max(float(np.linalg.norm(m)), 1e-8)).astype(np.float32), len(vecs), ident
+
+    def _tone(self, scene: np.ndarray, targets: Sequence[Face], idents: Sequence[Identity]) -> np.ndarray:
+        """The scene with its people's skin moved towards their users' tones (see Engine._retone), or the
+        scene itself when tone transfer is off or the mesh is unavailable."""
+        lmk = self.tone_landmarker
+        if self.tone.strength <= 0 or not lmk.available:
+            return scene
+        for ident in idents:
+            ident.landmarks = [lmk.landmarks(img, f) for img, f in zip(ident.images, ident.faces, strict=True)]
+        out = scene.copy()
+        self._retone(out, scene, [lmk.landmarks(scene, f) for f in targets], idents)
+        return out
 
     def run(self, scene_img: np.ndarray, slots: Sequence[Slot], identities: Sequence[Sequence[np.ndarray]],
             progress: Progress | None = None) -> np.ndarray:
@@ -123,13 +146,17 @@ class NeuralEngine(Engine):
         targets = self.match_slots(scene, slots)
         tick("detect")
         n = max(1, len(slots))
-        vecs, counts = [], []
+        vecs, counts, idents = [], [], []
         for si, photos in enumerate(identities):
-            v, c = self.identity_vector(list(photos), si)
+            v, c, ident = self._identity(list(photos), si)
             vecs.append(v)
             counts.append(c)
+            idents.append(ident)
             report("detect", 10 + int(20 * (si + 1) / n))
         tick("identity")
+        scene = self._tone(scene, targets, idents)
+        toned = scene if self.keep_toned else None
+        tick("tone")
         report("swap", 30)
         S = self.swapper_net.size
         aligned = [align_crop(scene, f, S) for f in targets]
@@ -157,5 +184,7 @@ class NeuralEngine(Engine):
         report("swap", 90)
         self.last_report = {"slots": reports, "timings": timings, "engine": "neural",
                             "swap_runs": self.swapper_net.runs - runs0}
+        if toned is not None:
+            self.last_report["toned"] = toned
         report("finish", 100)
         return out

@@ -22,6 +22,7 @@ def test_neural_engine_run_end_to_end(tiny_models, registry, scene_and_people):
     scene, slots, people = scene_and_people
     eng = _engine(tiny_models, registry)
     assert isinstance(eng, NeuralEngine) and eng.restorer is not None
+    eng.keep_toned = True
     stages = []
     out = eng.run(scene, slots, people, progress=lambda s, p: stages.append((s, p)))
     assert out.shape == scene.shape and out.dtype == np.uint8
@@ -30,8 +31,9 @@ def test_neural_engine_run_end_to_end(tiny_models, registry, scene_and_people):
     assert [r["restored"] for r in rep["slots"]] == [True, True]
     assert stages[0][0] == "detect" and stages[-1] == ("finish", 100)
     assert [p for _, p in stages] == sorted(p for _, p in stages)
-    # pasted back where the slot faces are, nowhere else
-    changed = np.abs(out.astype(int) - scene.astype(int)).max(axis=2) > 0
+    # pasted back where the slot faces are, nowhere else (into the scene with its people's skin toned)
+    toned = rep["toned"]
+    changed = np.abs(out.astype(int) - toned.astype(int)).max(axis=2) > 0
     masks = sum(r["mask"] for r in rep["slots"])
     assert changed.any() and not changed[masks == 0].any()
     h, w = scene.shape[:2]
@@ -100,3 +102,30 @@ def test_tasks_engine_falls_back_when_weights_fail_to_load(settings, tmp_path, c
 def test_tasks_engine_classical_setting_ignores_registry(settings, tiny_models, registry):
     settings.ENGINE, settings.MODELS_DIR, settings.MODELS_REGISTRY = "classical", str(tiny_models), str(registry)
     assert type(tasks.engine()) is Engine
+
+
+def test_neural_engine_tones_the_scene_people_before_the_swap(tiny_models, registry, scene_and_people):
+    """The swapper sees the scene with each person's skin moved towards their user's tone (as the classical
+    engine does): a much darker user darkens their scene person's neck; tone transfer off leaves it."""
+    import cv2
+
+    scene, slots, people = scene_and_people
+    eng = _engine(tiny_models, registry)
+    eng.keep_toned = True
+    user = people[0][0]
+    dark = (user.astype(np.float32) * np.array([0.45, 0.5, 0.55])).astype(np.uint8)
+    dark[:8] = 255  # a normally exposed photo (bright areas): darker skin, not a dim room
+    eng.run(scene, slots, [[dark], people[1]])
+    toned = eng.last_report["toned"]
+    faces = eng.match_slots(scene, slots)
+    meshes = [eng.tone_landmarker.landmarks(scene, f).xy[:468] for f in faces]
+    mine = eng.tone.region(scene.shape[:2], meshes[0], [meshes[1]]) > 0.5  # this user's scene person
+    luma = cv2.cvtColor(scene, cv2.COLOR_BGR2GRAY).astype(float)
+    luma_t = cv2.cvtColor(toned, cv2.COLOR_BGR2GRAY).astype(float)
+    changed = (np.abs(luma_t - luma) > 3) & mine
+    assert changed.sum() > 2000 and (luma_t[changed] < luma[changed]).mean() > 0.95  # darker skin
+    import dataclasses
+
+    eng.tone = dataclasses.replace(eng.tone, strength=0.0)
+    eng.run(scene, slots, [[dark], people[1]])
+    assert np.array_equal(eng.last_report["toned"], scene)
