@@ -104,6 +104,16 @@ class Landmarks:
         return Landmarks(self.pts * np.float32(s))
 
 
+def face_frame(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(eye midpoint, u along the eye line, v downwards, inter-ocular distance) of mesh points ``xy``."""
+    re, le = xy[RIGHT_EYE].mean(0), xy[LEFT_EYE].mean(0)
+    d = le - re
+    iod = float(np.linalg.norm(d)) or 1.0
+    u = d / iod
+    v = np.array([-u[1], u[0]])
+    return (re + le) / 2.0, u, v, iod
+
+
 def head_pose(pts: np.ndarray) -> tuple[float, float, float]:
     """(yaw, pitch, roll) in degrees from 3D mesh points.
 

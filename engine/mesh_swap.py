@@ -35,6 +35,7 @@ from .landmarks import (
     RIGHT_BROW,
     RIGHT_EYE,
     Landmarks,
+    face_frame,
     mesh_triangles,
 )
 from .texture import match_grain, match_sharpness
@@ -44,16 +45,6 @@ EYE_CLOSED = 0.12  # lid gap / eye width below which an eye counts as closed
 EYE_OPEN = 0.18
 
 _LIP_IDX = sorted(set(INNER_LIPS) | set(OUTER_LIPS))
-
-
-def _face_frame(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """(eye midpoint, u along the eye line, v downwards, inter-ocular distance)."""
-    re, le = xy[RIGHT_EYE].mean(0), xy[LEFT_EYE].mean(0)
-    d = le - re
-    iod = float(np.linalg.norm(d)) or 1.0
-    u = d / iod
-    v = np.array([-u[1], u[0]])
-    return (re + le) / 2.0, u, v, iod
 
 
 def mask_polygon(xy: np.ndarray, forehead_keep: float = 0.65, side_keep: float = 0.94,
@@ -73,7 +64,7 @@ def mask_polygon(xy: np.ndarray, forehead_keep: float = 0.65, side_keep: float =
     With ``brow_cut`` (eye distances) the outline's top is moved down to just below the brows (their
     lowest point plus ``brow_cut``): forehead and brows stay the scene's (a user with a fringe)."""
     xy = np.asarray(xy, np.float64)
-    o, u, v, iod = _face_frame(xy)
+    o, u, v, iod = face_frame(xy)
     oval = xy[FACE_OVAL] - o
     cu, cv = oval @ u, oval @ v
     brow_v = float(min(((xy[RIGHT_BROW] - o) @ v).min(), ((xy[LEFT_BROW] - o) @ v).min()))
@@ -258,8 +249,7 @@ class MeshSwapper:
             sim = transform_points(S, src).astype(np.float64)
         # weight of the scene's geometry per vertex: ``scene_shape`` inside the face, rising smoothly
         # to 1 at the outline so the jaw line is the scene's (no fold-over near the outline)
-        iod = float(np.linalg.norm(tgt[RIGHT_EYE].mean(0) - tgt[LEFT_EYE].mean(0))) or 1.0
-        o, _, v, _ = _face_frame(tgt)
+        o, _, v, iod = face_frame(tgt)
         nose_v = float((tgt[1] - o) @ v)
         oval = np.array([p for p in tgt[FACE_OVAL] if float((p - o) @ v) > nose_v])  # the jaw line
         seg_a, seg_b = oval, np.roll(oval, -1, axis=0)
@@ -372,7 +362,7 @@ class MeshSwapper:
     @staticmethod
     def _jaw_weight(shape: tuple[int, int], tgt: np.ndarray) -> np.ndarray:
         """0 above the nose tip, 1 below the mouth corners (smooth in between), per pixel."""
-        o, _, v, _ = _face_frame(tgt)
+        o, _, v, _ = face_frame(tgt)
         nose_v = float((tgt[1] - o) @ v)
         mouth_v = float((tgt[[61, 291]].mean(0) - o) @ v)
         h, w = shape

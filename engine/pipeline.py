@@ -370,17 +370,14 @@ class Engine:
             report("detect", 10 + int(20 * (si + 1) / n))
         t = tick("identity", t)
         out = scene.copy()  # the result; each face is swapped on a crop of it and written back
-        chosen = []
-        for target, tlm, ident in zip(targets, target_lms, idents, strict=True):
-            typical = self.identity_typicality(ident)
-            chosen.append((self.choose_source(target, tlm, ident, scene.shape, typical), typical))
         gains = self._retone(out, work, target_lms, idents)
         toned = out.copy() if self.keep_toned else None
         t = tick("tone", t)
         slot_reports = []
         for si, (target, tlm, ident) in enumerate(zip(targets, target_lms, idents, strict=True)):
             report("swap", 30 + int(60 * si / n))
-            idx, typical = chosen[si]
+            typical = self.identity_typicality(ident)
+            idx = self.choose_source(target, tlm, ident, scene.shape, typical)
             slm = ident.landmarks[idx] if idx < len(ident.landmarks) else None
             rep = {"slot": si, "source_index": idx, "outliers": list(ident.outliers), "typicality": typical,
                    "tone_gain": [round(float(g), 3) for g in gains[si]]}

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from .io import to_bgr_u8
+from .tone import PersonSegmenter
 from .types import Face, NoFaceError
 
 STYLES = ("film", "picnic", "night")
@@ -57,24 +58,13 @@ def _background(style: str, w: int, h: int, rng: np.random.Generator) -> np.ndar
     return bg
 
 
-_SEGMENTER = None
+_SEGMENTER = PersonSegmenter(max_side=1 << 30, lo=0.25)  # at the portrait's own size
 
 
 def _person_segmentation(img: np.ndarray) -> np.ndarray | None:
-    """Soft person mask (float32 0..1) from MediaPipe selfie segmentation (Apache-2.0, shipped in the
-    mediapipe wheel), or None when MediaPipe is unavailable: then the ellipse silhouette alone is used."""
-    global _SEGMENTER
-    try:
-        if _SEGMENTER is None:
-            import mediapipe as mp
-
-            _SEGMENTER = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
-        out = _SEGMENTER.process(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
-    except Exception:  # pragma: no cover - optional dependency
-        return None
-    if out.segmentation_mask is None:
-        return None
-    return np.clip((out.segmentation_mask.astype(np.float32) - 0.25) / 0.5, 0.0, 1.0)
+    """Soft person mask (float32 0..1, ``img``'s size) from MediaPipe selfie segmentation, or None when
+    MediaPipe is unavailable: then the ellipse silhouette alone is used."""
+    return _SEGMENTER.mask(img)
 
 
 def _person_layer(img: np.ndarray, face: Face, cw: int, ch: int) -> tuple[np.ndarray, np.ndarray]:

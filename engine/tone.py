@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .landmarks import FACE_OVAL, LEFT_EYE, RIGHT_EYE
+from .landmarks import FACE_OVAL, face_frame
 from .skin import feature_mask, poly_mask, sample_model
 
 log = logging.getLogger(__name__)
@@ -38,20 +38,12 @@ log = logging.getLogger(__name__)
 _LUMA = np.array([0.114, 0.587, 0.299])  # B, G, R
 
 
-def _frame(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    re, le = xy[RIGHT_EYE].mean(0), xy[LEFT_EYE].mean(0)
-    d = le - re
-    iod = float(np.linalg.norm(d)) or 1.0
-    u = d / iod
-    return (re + le) / 2.0, u, np.array([-u[1], u[0]]), iod
-
-
 def skin_tone(img: np.ndarray, xy: np.ndarray, work_iod: float = 60.0) -> np.ndarray | None:
     """Median BGR colour (float, 0-255) of a face's skin: inside the face outline, eyes, brows, lips and
     nostrils left out, pixels the face's own skin model accepts (hair strands, glasses, shadows of a
     fringe are not skin). None when too little skin is visible."""
     xy = np.asarray(xy, np.float64)
-    _, _, _, iod = _frame(xy)
+    _, _, _, iod = face_frame(xy)
     lo, hi = xy[FACE_OVAL].min(0), xy[FACE_OVAL].max(0)
     h, w = img.shape[:2]
     x0, y0 = max(0, int(lo[0]) - 2), max(0, int(lo[1]) - 2)
@@ -146,7 +138,7 @@ class ToneTransfer:
         yy = np.arange(h, dtype=np.float32)[:, None]
 
         def axis_distance(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            o, _, v, iod = _frame(np.asarray(f, np.float64))
+            o, _, v, iod = face_frame(np.asarray(f, np.float64))
             a = o + 0.6 * iod * v
             v0, v1 = np.float32(v[0]), np.float32(v[1])
             px, py = xx - np.float32(a[0]), yy - np.float32(a[1])  # broadcast to (h, w) below
@@ -170,7 +162,7 @@ class ToneTransfer:
         if np.all(np.abs(gain - 1.0) < 0.01):
             return img
         xy = np.asarray(xy, np.float64)
-        o, u, v, iod = _frame(xy)
+        o, u, v, iod = face_frame(xy)
         H, W = img.shape[:2]
         ra, lb = self.reach + 0.1, 0.6 + self.length + self.reach + 0.1
         corners = np.array([o + a * iod * u + b * iod * v for a in (-ra, ra) for b in (-3.2, lb)])
@@ -234,8 +226,9 @@ class PersonSegmenter:
     mask of the people in it, or None when MediaPipe is unavailable. Calls are serialised (not
     thread-safe by itself)."""
 
-    def __init__(self, max_side: int = 512):
+    def __init__(self, max_side: int = 512, lo: float = 0.2):
         self.max_side = int(max_side)
+        self.lo = float(lo)  # model output at which the mask starts (it is 1 from lo + 0.5)
         self._seg = None
         self._failed = False
         self._lock = threading.Lock()
@@ -256,7 +249,11 @@ class PersonSegmenter:
             h, w = img.shape[:2]
             s = min(1.0, self.max_side / max(h, w))
             small = img if s >= 1.0 else cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-            out = self._seg.process(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
+            try:
+                out = self._seg.process(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
+            except Exception as exc:  # pragma: no cover - a broken graph: no person mask, never a failed job
+                log.warning("MediaPipe selfie segmentation failed (%s): no person mask", exc)
+                return None
         if out.segmentation_mask is None:
             return None
-        return np.clip((out.segmentation_mask.astype(np.float32) - 0.2) / 0.5, 0.0, 1.0)
+        return np.clip((out.segmentation_mask.astype(np.float32) - self.lo) / 0.5, 0.0, 1.0)
