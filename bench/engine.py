@@ -48,6 +48,7 @@ LM_TARGET = 0.03  # landmark error target, share of the inter-ocular distance
 NONSKIN_MAX = 0.05  # artifact (a): share of the pasted skin area that became non-skin
 SEAM_MAX = 1.0  # artifact (b): added boundary edge in units of the scene's own strong edges there
 TONE_MAX = 6.0  # artifact (b): added colour step across the boundary, ΔE*ab (see the report for why)
+TONE_GAP = 10.0  # skin tone kept: users whose cheeks differ from the scene face's by at least this L*
 SCENE_SIDE = 1024
 ENGINE_STATE = "unknown commit"
 LM_FLOOR: list[float] = []  # landmark error of the unchanged scene faces after blur + JPEG (measurement noise)
@@ -151,6 +152,9 @@ class Case:
     tone: float = float("nan")
     tone_natural: float = float("nan")
     spill: float = 0.0  # what tone transfer changed off the skin around the face (grey levels, see below)
+    l_user: float = float("nan")  # cheek lightness L* of the user's photo, the scene face, the result
+    l_scene: float = float("nan")
+    l_result: float = float("nan")
     dlib_det: bool = False
     has_user_other: bool = False
     has_scene_other: bool = False
@@ -515,6 +519,8 @@ def evaluate(c: Case, sc: dict, si: int, u: User, out: np.ndarray, eng, rec, mes
     c.nonskin, _ = em.new_nonskin_fraction(ref, out, sxy, pasted)
     c.seam, _ = em.seam_strength(ref, out, sxy, pasted)
     c.tone, c.tone_natural = em.tone_step(ref, out, sxy, pasted)
+    c.l_user, c.l_scene = em.cheek_lightness(u.img, u.xy), em.cheek_lightness(sc["img"], sxy)
+    c.l_result = em.cheek_lightness(out, sxy)
     c.spill = em.tone_spill(sc["img"], ref, sxy, tuple(x for j, x in enumerate(sc["xy"]) if j != si and x is not None))
     c.dlib_det = rec.detects(out, rf.box)
 
@@ -536,6 +542,23 @@ def _f3(v: float | None) -> str:
 
 def _pct(k: int, n: int) -> str:
     return f"{k}/{n} = {100.0 * k / max(n, 1):.0f}%"
+
+
+def tone_rows(ok: list[Case]) -> list[str]:
+    """The user's skin tone kept: for users whose cheeks are at least TONE_GAP L* darker (lighter) than the
+    scene face's, the median lightness gap to the user's cheeks, scene face vs result (information: the
+    user's photo has its own exposure, so 0 is not the aim; a gap that shrinks is the user's tone kept)."""
+    rows = []
+    for label, sign in (("darker", -1.0), ("lighter", 1.0)):
+        sel = [c for c in ok if sign * (c.l_user - c.l_scene) >= TONE_GAP]
+        if not sel:
+            continue
+        before = np.median([abs(c.l_user - c.l_scene) for c in sel])
+        after = np.median([abs(c.l_user - c.l_result) for c in sel])
+        rows.append(f"| skin tone kept: users ≥ {TONE_GAP:.0f} L* {label} than the scene face ({len(sel)}): "
+                    f"cheek lightness gap to the user, scene face → result, median (information) | "
+                    f"{before:.1f} → {after:.1f} L* | |")
+    return rows
 
 
 def summary_rows(cases: list[Case]) -> list[str]:
@@ -582,6 +605,7 @@ def summary_rows(cases: list[Case]) -> list[str]:
             f"{np.median([c.tone for c in ok]):.1f}, worst {np.max([c.tone for c in ok]):.1f} (the scenes' own "
             f"step across the same boundaries: median {np.median([c.tone_natural for c in ok]):.1f}) | "
             f"no case worse |",
+            *tone_rows(ok),
             f"| tone transfer's change off the skin around the face (hair, clothes, background within 4 eye "
             f"distances; 95th percentile, grey levels; information) | median "
             f"{np.median([c.spill for c in ok]):.1f}, worst {np.max([c.spill for c in ok]):.1f} | |",

@@ -202,6 +202,16 @@ def tone_step(scene: np.ndarray, result: np.ndarray, xy: np.ndarray,
     return float(np.percentile(added, 75)), float(np.median(natural))
 
 
+def cheek_lightness(img: np.ndarray, xy: np.ndarray) -> float:
+    """Median L* (0-100) on discs around the face's cheek landmarks: the face's skin tone, for comparing
+    a result with the user's photo (the result's cheeks are at the scene face's landmarks)."""
+    r = max(2, int(round(0.1 * iod(xy))))
+    m = np.zeros(img.shape[:2], np.uint8)
+    for i in CHEEKS:
+        cv2.circle(m, (int(round(xy[i, 0])), int(round(xy[i, 1]))), r, 255, -1)
+    return float(np.median(_lab_float(img)[m > 0][:, 0]))
+
+
 def tone_spill(scene: np.ndarray, toned: np.ndarray, xy: np.ndarray, others: tuple = ()) -> float:
     """What recolouring the scene people's skin (``toned``, engine.tone) changed where the scene is not
     skin: the 95th percentile, over the pixels within 4 eye distances of the face, outside its outline

@@ -86,3 +86,11 @@ def test_tone_spill_sees_a_recoloured_shirt_not_recoloured_skin(face):
     on_skin[skin] = darker[skin]
     assert em.tone_spill(img, on_skin, xy) < 3
     assert em.tone_spill(img, darker, xy) > 20
+
+
+def test_cheek_lightness_follows_the_skin(face):
+    img, xy = face
+    base = em.cheek_lightness(img, xy)
+    assert 40 < base < 95  # a lit face's skin, L* 0-100
+    darker = (img.astype(np.float32) * 0.6).astype(np.uint8)
+    assert em.cheek_lightness(darker, xy) < base - 10
