@@ -196,7 +196,7 @@ class MeshSwapper:
     upscaled mask. Time per face therefore does not depend on the scene's resolution.
     """
 
-    def __init__(self, scene_shape: float = 0.65, feather: float = 0.1, lighting: float = 0.5,
+    def __init__(self, scene_shape: float = 0.65, feather: float = 0.1, lighting: float = 0.7,
                  forehead_keep: float = 0.8, side_keep: float = 0.97, color_transfer: bool = True,
                  texture_match: bool = True, lighting_sigma: float = 0.6, work_iod: float = 120.0,
                  jaw_grow: float = 0.03, jaw_feather: float = 0.05, skin_cut: bool = True,
@@ -204,10 +204,15 @@ class MeshSwapper:
                  lighting_chroma: float = 1.0, edge_match: float = 0.45, edge_sigma: float = 0.12,
                  edge_gain_l: float = 1.0, temple_keep: float = 0.9, brow_cut: float | None = 0.04,
                  feature_colour: bool = True, fill_unusable: bool = True, keep_edge: float = 0.15,
-                 pose3d: bool = True):
+                 pose3d: bool = True, field_clip: float = 80.0,
+                 brow_colour: bool = False):
+        # largest correction of the colour fields (lighting, edge match) in 8-bit Lab levels: a user lit
+        # from the side differs from a scene lit from the other side by more than 40 at the face's edge
+        self.field_clip = float(field_clip)
         self.pose3d = pose3d  # the user's shape turned in 3D to the scene's pose (see destination)
         self.lighting_sigma = float(lighting_sigma)
         self.feature_colour = feature_colour  # eyes, brows, teeth keep their chroma (see _keep_feature_colour)
+        self.brow_colour = bool(brow_colour)  # ...the brows too (else: see _brows_not_cool)
         self.fill_unusable = fill_unusable  # no usable user texture: the scene, recoloured (see _fill_from_scene)
         self.keep_edge = float(keep_edge)  # band inside the user's outline (eye distances) that must be skin
         self.lighting_chroma = float(lighting_chroma)  # same for a*/b* (the tint of the scene's light)
@@ -315,8 +320,7 @@ class MeshSwapper:
         u = np.minimum(cv2.GaussianBlur(core.astype(np.float32), (0, 0), 0.04 * iod), usable)[..., None]
         return np.clip(lw * u + (ls + delta) * (1.0 - u), 0.0, 255.0)
 
-    @staticmethod
-    def _keep_feature_colour(lab_new: np.ndarray, lab_user: np.ndarray, skin: np.ndarray, dst: np.ndarray,
+    def _keep_feature_colour(self, lab_new: np.ndarray, lab_user: np.ndarray, skin: np.ndarray, dst: np.ndarray,
                              iod: float) -> np.ndarray:
         """Undo the skin's colour shift on what is not skin in the user's photo (eye whites, irises,
         brows, lashes, liner, teeth; the lips are skin-like tissue and follow the skin): they keep
@@ -328,10 +332,10 @@ class MeshSwapper:
         from .skin import feature_mask, sample_model
 
         shape = lab_new.shape[:2]
-        feats = feature_mask(shape, dst, iod, 0.02, nose=False, lips=False)
+        feats = feature_mask(shape, dst, iod, 0.02, nose=False, lips=False, brows=self.brow_colour)
         ys, xs = np.nonzero(feats)
         if len(xs) == 0:
-            return lab_new
+            return lab_new if self.brow_colour else self._brows_not_cool(lab_new, dst, iod)
         # the skin's change of chroma (its hue kept): the whites stay about neutral whatever the two
         # skin tones, and a photo's warm cast fades with the skin's
         sel = skin > 0.5
@@ -357,6 +361,20 @@ class MeshSwapper:
         feat[..., 1:] = 128.0 + (lu[..., 1:] - 128.0) * (k * dim)[..., None]
         out = lab_new.copy()
         out[box] = p * ln + (1.0 - p) * feat
+        return out if self.brow_colour else self._brows_not_cool(out, dst, iod)
+
+    @staticmethod
+    def _brows_not_cool(lab: np.ndarray, dst: np.ndarray, iod: float) -> np.ndarray:
+        """The brows follow the skin's colour shift (they are hair in the same light) but never turn
+        blue or green: a* and b* are kept at or above neutral on them (skin is warmer anyway). Kept at
+        their own hue instead, a photo's cool cast left brows blue-grey on a warm scene."""
+        shape = lab.shape[:2]
+        brows = cv2.bitwise_or(fill_poly(shape, cv2.convexHull(dst[RIGHT_BROW].astype(np.float32))),
+                               fill_poly(shape, cv2.convexHull(dst[LEFT_BROW].astype(np.float32))))
+        w = np.clip(cv2.GaussianBlur(cv2.dilate(brows, None, iterations=max(1, int(0.03 * iod))).astype(np.float32)
+                                     / 255.0, (0, 0), max(0.7, 0.015 * iod)), 0.0, 1.0)[..., None]
+        out = lab.copy()
+        out[..., 1:] += w * (np.maximum(lab[..., 1:], 128.0) - lab[..., 1:])
         return out
 
     @staticmethod
@@ -539,7 +557,8 @@ class MeshSwapper:
                 # to the scene face's at the same place, so its tone meets the scene's neck and ears
                 # and its lighting direction is the scene's; fine detail stays the user's
                 def field(sig: float) -> np.ndarray:
-                    return np.clip(_normalized_blur(ls, ref, sig) - _normalized_blur(lw, skin, sig), -40, 40)
+                    return np.clip(_normalized_blur(ls, ref, sig) - _normalized_blur(lw, skin, sig),
+                                   -self.field_clip, self.field_clip)
 
                 gains = np.array([self.lighting, self.lighting_chroma, self.lighting_chroma], np.float32)
                 delta = gains * field(self.lighting_sigma * iod_w)

@@ -96,11 +96,12 @@ def sample_model(lab: np.ndarray, xy: np.ndarray, iod: float) -> SkinModel:
 
 
 def feature_mask(shape: tuple[int, int], xy: np.ndarray, iod: float, grow: float = 0.06,
-                 nose: bool = True, lips: bool = True) -> np.ndarray:
+                 nose: bool = True, lips: bool = True, brows: bool = True) -> np.ndarray:
     """uint8 mask of eyes, brows, lips (and the nose): parts that are not skin-coloured by nature.
     ``lips=False``: the mouth's opening (teeth, tongue) but not the lips around it."""
     m = np.zeros(shape, np.uint8)
-    groups = [RIGHT_EYE, LEFT_EYE, RIGHT_BROW, LEFT_BROW, OUTER_LIPS if lips else INNER_LIPS] + ([NOSE] if nose else [])
+    groups = ([RIGHT_EYE, LEFT_EYE] + ([RIGHT_BROW, LEFT_BROW] if brows else [])
+              + [OUTER_LIPS if lips else INNER_LIPS] + ([NOSE] if nose else []))
     for g in groups:
         m = cv2.bitwise_or(m, poly_mask(shape, xy[g], hull=True))
     return dilate(m, grow * iod)

@@ -24,10 +24,10 @@ from engine.landmarks import (
     mesh_triangles,
 )
 from engine.mesh_swap import MeshSwapper, fill_poly, mask_polygon
-from engine.skin import erode, poly_mask
+from engine.skin import erode, poly_mask, sample_model
 from engine.texture import detail_energy, match_grain, match_sharpness, noise_sigma
 
-from .conftest import PEOPLE, PORTRAITS, load_portrait, scene_of
+from .conftest import PEOPLE, PORTRAITS, load_portrait, load_testdata, scene_of
 
 
 def _face_lm(engine, name):
@@ -340,7 +340,7 @@ def test_a_pale_lock_along_the_face_edge_is_hair(engine):
 
 def test_eye_whites_and_brows_keep_their_own_colour(engine):
     """The skin's colour shift (fitted on skin) is not added to the features: eye whites that the
-    transfer pushed blue come back near neutral, dark brows are not tinted, the skin keeps its shift."""
+    transfer pushed blue come back near neutral, dark brows are not tinted blue, the skin keeps its shift."""
     img, _face, lm = _face_lm(engine, "obama.jpg")
     s = 120.0 / lm.iod
     xy = lm.xy[:N_MESH] * s
@@ -356,13 +356,16 @@ def test_eye_whites_and_brows_keep_their_own_colour(engine):
     # the skin transfer towards a pale, less yellow scene, applied to every pixel alike
     shifted = np.clip(lab_user + np.float32([45.0, -6.0, -24.0]), 0, 255)
     skin = ((eyes == 0) & (brows == 0) & ~lips & (fill_poly((h, w), xy[FACE_OVAL]) > 0)).astype(np.float32)
-    lab_out = MeshSwapper._keep_feature_colour(shifted, lab_user, skin, xy, 120.0)
+    lab_out = MeshSwapper()._keep_feature_colour(shifted, lab_user, skin, xy, 120.0)
     core_eyes = erode(eyes, 2) > 0
     core_brows = erode(brows, 2) > 0
     assert np.median(shifted[core_eyes][:, 2]) < 110  # the naive transfer made the whites blue...
     assert abs(np.median(lab_out[core_eyes][:, 2]) - 128) < 4  # ...now they are white again
     assert abs(np.median(lab_out[core_eyes][:, 1]) - 128) < 4
     assert np.median(lab_out[core_brows][:, 2]) >= 127  # brows: not blue
+    # they follow the shift's lightness as the skin does, and stay dark and nearly colourless
+    assert abs(np.median(lab_out[core_brows][:, 0]) - 95.0) < 3
+    assert np.all(np.abs(np.median(lab_out[core_brows][:, 1:], 0) - 128.0) < 8)
     assert np.median(lab_out[core_eyes][:, 0]) > 230  # lightness follows the transfer
     # the lips follow the skin's shift as skin does (kept at their own hue, a lighter, cooler
     # scene turned pink lips a dull mauve next to the shifted skin)
@@ -437,3 +440,30 @@ def test_the_edge_band_of_the_user_face_must_be_skin(engine):
     assert keep_plain[ear].mean() > 0.8 and keep_edge[ear].mean() < 0.2
     assert keep_edge[neck].mean() > 0.8
     assert far.sum() > 500 and keep_plain[far].mean() > 0.8 and keep_edge[far].mean() < 0.2
+
+
+def _edge_lightness_gap(scene: np.ndarray, out: np.ndarray, mask: np.ndarray, tlm) -> float:
+    """Mean |L| difference (8-bit) result vs scene on the scene's skin 0.1-0.3 eye distances inside the
+    paste's edge: where the face must meet the scene's neck, ears and temples in tone and lighting."""
+    din = cv2.distanceTransform((mask > 0.5).astype(np.uint8), cv2.DIST_L2, 5) / tlm.iod
+    lab_s = cv2.cvtColor(scene, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab_r = cv2.cvtColor(out, cv2.COLOR_BGR2LAB).astype(np.float32)
+    skin = sample_model(lab_s, tlm.xy[:468], tlm.iod).probability(lab_s) > 0.5
+    sel = (din > 0.1) & (din < 0.3) & skin
+    d = cv2.GaussianBlur(lab_r[..., 0] - lab_s[..., 0], (0, 0), 0.05 * tlm.iod)[sel]
+    return float(np.abs(d).mean())
+
+
+def test_a_user_lit_from_the_other_side_meets_the_scene_skin_at_the_edge(engine):
+    """A user lit hard from one side on a scene face lit evenly: the transfer's global match leaves one
+    edge far lighter and the other darker than the scene; the edge match must take all of that out,
+    not a capped part (a 40-level cap left a 25-level band at the face's edge)."""
+    scene = load_testdata("scenes/uniportrait_two_women_studio.png")
+    user = load_testdata("synthetic_faces/sfhq_pt1_00001316.jpg")
+    face = min(engine.inspect(scene), key=lambda f: float(f.center[0]))
+    tlm = engine.landmarks(scene, face)
+    ulm = engine.landmarks(user, max(engine.inspect(user), key=lambda f: f.area))
+    out, info = MeshSwapper().swap_detailed(scene, tlm, user, ulm)
+    gap = _edge_lightness_gap(scene, out, info["mask"], tlm)
+    capped, cinfo = MeshSwapper(field_clip=40.0).swap_detailed(scene, tlm, user, ulm)
+    assert gap < 14.0 < _edge_lightness_gap(scene, capped, cinfo["mask"], tlm)
