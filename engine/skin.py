@@ -27,6 +27,8 @@ _MIN_CHROMA_STD = 2.5
 _MIN_L_STD = 8.0
 _L_WEIGHT = 0.35  # lightness counts less than chroma (shadows)
 _L_WEIGHT_BRIGHT = 0.7  # grey/white hair is brighter than the skin
+SHINE_CHROMA = 0.5  # a lighter patch with at least this share of the skin's chroma...
+SHINE_HUE = 15.0  # ...and within this many degrees of its hue is shine on the skin, not hair
 FRINGE = 0.7  # share of non-skin just above the brows from which a photo has a fringe down to them
 
 
@@ -189,15 +191,22 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     pv = (xx - o[0]) * v[0] + (yy - o[1]) * v[1]
     chin_v = float((xy[152] - o) @ v)
     sides = (np.abs(pu) > 0.6 * iod) & (pv < mouth_v + 0.4 * (chin_v - mouth_v)) & (inner > 0)
+    # shine on the skin (a lit cheek, a forehead's glare) joined to hair or background beyond the
+    # outline is not hair: lighter than the skin, a little paler, the skin's own hue
+    skin_chroma = float(np.hypot(model.mean[1] - 128.0, model.mean[2] - 128.0))
+    ab = lab[..., 1:].astype(np.float32) - 128.0
+    skin_ab = model.mean[1:] - 128.0
+    chroma = np.hypot(ab[..., 0], ab[..., 1])
+    cos_hue = (ab @ skin_ab) / np.maximum(chroma * max(skin_chroma, 1e-6), 1e-6)
+    shine = ((L > model.mean[0]) & (chroma > SHINE_CHROMA * skin_chroma) & (chroma < 1.05 * skin_chroma)
+             & (cos_hue > np.cos(np.radians(SHINE_HUE))))
     # grey or white hair (and glare) along the face's edge: brighter than the skin and nearly colourless
     # (the wide-lock rule above keeps a component only when it is clearly coloured)
-    skin_chroma = float(np.hypot(model.mean[1] - 128.0, model.mean[2] - 128.0))
-    pale = (p < 0.5) & (d[..., 0] > 2.0) & (np.hypot(lab[..., 1].astype(np.float32) - 128.0,
-                                                       lab[..., 2].astype(np.float32) - 128.0) < 0.6 * skin_chroma)
-    pale &= (region > 0) & (deep == 0) & (above | sides) & (feats == 0)
+    pale = (p < 0.5) & (d[..., 0] > 2.0) & (chroma < 0.6 * skin_chroma)
+    pale &= (region > 0) & (deep == 0) & (above | sides) & (feats == 0) & ~shine
     if len(hit) == 0 and not pale.any():
         return np.zeros(shape, np.uint8)
-    hair = (np.isin(labels, hit) & (region > 0) & (above | sides)) | pale
+    hair = (np.isin(labels, hit) & (region > 0) & (above | sides) & ~shine) | pale
     if hair.sum() >= 20:
         px = lab[hair].astype(np.float32)
         hm, hs = np.median(px, 0), np.maximum(np.median(np.abs(px - np.median(px, 0)), 0) * 1.4826, 3.0)
@@ -208,7 +217,7 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
                                dilate(feature_mask(shape, xy, iod, grow=0.0, nose=True)
                                       & ~poly_mask(shape, xy[RIGHT_BROW + LEFT_BROW], hull=True), 0.1 * iod)) > 0
         close = dilate(hair.astype(np.uint8) * 255, 0.35 * iod) > 0
-        hair |= (dh < 3.0) & (p < 0.5) & ~tight & close & (region > 0) & above
+        hair |= (dh < 3.0) & (p < 0.5) & ~tight & close & (region > 0) & above & ~shine
     return hair.astype(np.uint8) * 255
 
 

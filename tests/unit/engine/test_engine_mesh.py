@@ -467,3 +467,36 @@ def test_a_user_lit_from_the_other_side_meets_the_scene_skin_at_the_edge(engine)
     gap = _edge_lightness_gap(scene, out, info["mask"], tlm)
     capped, cinfo = MeshSwapper(field_clip=40.0).swap_detailed(scene, tlm, user, ulm)
     assert gap < 14.0 < _edge_lightness_gap(scene, capped, cinfo["mask"], tlm)
+
+
+def test_shine_on_a_cheek_joined_to_the_background_beyond_the_outline_is_not_hair(engine):
+    """A lit patch of cheek (lighter, a little paler, the skin's own hue) that touches hair or a dark
+    background just beyond the face's outline used to join it as one 'hair' component and be painted
+    over (Obama's lit cheek); a white lock in the same place is still hair."""
+    from engine.skin import hair_mask, sample_model
+
+    img, _face, lm = _face_lm(engine, "obama.jpg")
+    s = 120.0 / lm.iod
+    small = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    xy = lm.xy[:N_MESH] * s
+    oval = fill_poly(small.shape[:2], xy[FACE_OVAL])
+    side = xy[FACE_OVAL][np.argmax(xy[FACE_OVAL][:, 0])]
+    top, bottom = int(xy[[70, 300]][:, 1].min()), int(xy[1][1])
+    x_in, x_out = int(side[0] - 14), int(side[0] + 17)
+    lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
+    skin = sample_model(lab.astype(np.uint8), xy, 120.0).mean
+    band = np.zeros(small.shape[:2], np.uint8)
+    band[top:bottom, x_in:x_out] = 255
+    shine = (band > 0) & (oval > 0)
+    hair = (band > 0) & (oval == 0)
+    # shine: 40 levels lighter, 60 % of the skin's chroma, its hue (the 'hair' rules alone took 99 %
+    # of it: joined to the background it is one wide component of clearly other colour)
+    lab[shine] = (min(skin[0] + 40.0, 250.0), 128.0 + 0.6 * (skin[1] - 128.0), 128.0 + 0.6 * (skin[2] - 128.0))
+    lab[hair] = (40.0, 128.0, 90.0)  # a dark blue background: clearly another colour than the skin
+    lit = cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+    found = hair_mask(lit, xy, 120.0) > 0
+    assert found[shine].mean() < 0.1, found[shine].mean()
+    # the same patch grey-white (a lock of white hair, lighter still and nearly colourless) is hair
+    lab[shine] = (min(skin[0] + 60.0, 250.0), 129.0, 131.0)
+    white = cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+    assert (hair_mask(white, xy, 120.0) > 0)[shine].mean() > 0.6
