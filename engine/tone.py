@@ -154,6 +154,28 @@ class ToneTransfer:
             wgt *= np.clip((d2 - d) / 0.4 + 0.5, 0.0, 1.0)
         return (wgt * wgt * (3 - 2 * wgt)).astype(np.float32)
 
+    @staticmethod
+    def _attached(wgt: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
+        """``wgt`` on the skin joined to the face (neck, ears, a V-neck's chest, bare shoulders and arms),
+        0 on skin apart from it: hands and forearms in front of the body are in other light, so the skin
+        model takes some of them and not others; one hand recoloured and the other not looked worse
+        than both left alone."""
+        on = (wgt > 0.25).astype(np.uint8)
+        n, labels = cv2.connectedComponents(on, connectivity=8)
+        if n <= 2:
+            return wgt
+        face = np.zeros(on.shape, np.uint8)
+        cv2.fillPoly(face, [np.round(xy[FACE_OVAL]).astype(np.int32)], 1)
+        keep = np.unique(labels[(face > 0) & (on > 0)])
+        keep = keep[keep > 0]
+        if len(keep) == 0:
+            return wgt
+        # the kept components, grown a little so the soft fringe of the weight around them stays
+        joined = np.isin(labels, keep).astype(np.uint8)
+        r = max(1, int(round(0.1 * iod)))
+        joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+        return wgt * joined.astype(np.float32)
+
     def apply(self, img: np.ndarray, xy: np.ndarray, gain: np.ndarray, others: Sequence[np.ndarray] = (),
               person: np.ndarray | None = None) -> np.ndarray:
         """``img`` (BGR uint8) with this person's skin multiplied by ``gain`` (per channel), in place;
@@ -194,6 +216,7 @@ class ToneTransfer:
             pm = person[int(y0 * ky):max(int(y0 * ky) + 1, int(math.ceil(y1 * ky))),
                         int(x0 * kx):max(int(x0 * kx) + 1, int(math.ceil(x1 * kx)))]
             wgt *= cv2.resize(pm, (sw, sh), interpolation=cv2.INTER_LINEAR)
+        wgt = self._attached(wgt, p, iod * float(fxy.mean()))
         wgt = cv2.GaussianBlur(wgt, (0, 0), 0.6)
         lut = gain_lut(gain)
         # full size, band by band of rows, only the columns with weight (skin is a small part of the ROI):

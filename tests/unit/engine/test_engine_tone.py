@@ -109,6 +109,32 @@ def test_apply_recolours_this_persons_skin_only(engine, couple):
     assert diff[not_skin].mean() < 2.0, diff[not_skin].mean()
 
 
+def test_skin_apart_from_the_face_is_left_alone(engine, couple):
+    """A hand in front of the chest (skin joined to the face by none of neck, chest or arms) keeps the
+    scene's tone: such hands are in other light, the skin model took one and not the other, and one
+    recoloured hand next to an untouched one looked worse than both left alone. The neck still moves."""
+    scene, faces, (a, b) = couple
+    iod = faces[0].eye_distance
+    lab = cv2.cvtColor(scene, cv2.COLOR_BGR2LAB)
+    model = sample_model(lab, a, iod)
+    skin_bgr = cv2.cvtColor(np.uint8([[model.mean]]), cv2.COLOR_LAB2BGR)[0, 0]
+    # a 'hand' on A's white shirt: skin-coloured, 3.5 eye distances below the chin, apart from the neck
+    hand = np.zeros(scene.shape[:2], np.uint8)
+    centre = (int(a[152, 0]), int(a[152, 1] + 3.5 * iod))
+    cv2.circle(hand, centre, int(0.45 * iod), 255, -1)
+    assert scene[hand > 0].mean() > 200  # it lies on the white shirt
+    with_hand = scene.copy()
+    with_hand[hand > 0] = skin_bgr
+    out = ToneTransfer().apply(with_hand.copy(), a, np.array([0.6, 0.6, 0.6]), [b])
+    diff = np.abs(out.astype(np.int16) - with_hand.astype(np.int16)).max(axis=2)
+    assert diff[hand > 0].mean() < 2.0, diff[hand > 0].mean()
+    chin = a[152]
+    yy, xx = np.mgrid[0:scene.shape[0], 0:scene.shape[1]]
+    skin = model.probability(lab) > 0.9
+    neck = skin & (yy > chin[1] + 0.3 * iod) & (yy < chin[1] + 1.5 * iod) & (np.abs(xx - chin[0]) < iod)
+    assert np.median(diff[neck]) > 10
+
+
 def test_brightening_never_clips_one_channel_before_the_others(engine, couple):
     scene, _, (a, b) = couple
     out = ToneTransfer().apply(scene.copy(), a, np.array([1.4, 1.4, 1.4]), [b])
