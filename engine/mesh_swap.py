@@ -205,7 +205,8 @@ class MeshSwapper:
                  edge_gain_l: float = 1.0, temple_keep: float = 0.9, brow_cut: float | None = 0.04,
                  feature_colour: bool = True, fill_unusable: bool = True, keep_edge: float = 0.15,
                  pose3d: bool = True, field_clip: float = 80.0,
-                 brow_colour: bool = False):
+                 brow_colour: bool = False, side_fringe: float = 0.38):
+        self.side_fringe = float(side_fringe)  # see skin.has_fringe; > 1: a fringe across the forehead only
         # largest correction of the colour fields (lighting, edge match) in 8-bit Lab levels: a user lit
         # from the side differs from a scene lit from the other side by more than 40 at the face's edge
         self.field_clip = float(field_clip)
@@ -394,10 +395,9 @@ class MeshSwapper:
         unchanged. ``info`` also holds ``timings`` (seconds per stage), ``work_shape`` (the size the
         stages ran at) and what was decided."""
         from .skin import (
-            FRINGE,
             feature_mask,
             fill_with_skin,
-            fringe_share,
+            has_fringe,
             sample_model,
             skin_probability,
             source_keep,
@@ -476,9 +476,18 @@ class MeshSwapper:
         # mask: the scene's face region (no hair, no ears; reaching the jaw edge) x the user's skin
         # (the user's hair strands, background and occluders stay out: the scene shows there)
         t = time.perf_counter()
-        # a fringe down to the user's brows: forehead and brows stay the scene's (the cut sits just
-        # below the brows on both faces), never a forehead painted over in one flat tone
-        fringe = self.brow_cut is not None and fringe_share(crop, src_cw, src_lm.iod * f_w) > FRINGE
+        hair_src = None
+        if self.skin_cut:
+            # the user's hair strands are painted over with the surrounding skin (never pasted, and no
+            # patch of the scene face showing through); background beyond the outline stays out
+            p_src = skin_probability(crop, src_cw, src_lm.iod * f_w)
+            hair_src, keep_src = source_keep(crop, src_cw, src_lm.iod * f_w,
+                                             edge=self.keep_edge if self.fill_unusable else 0.0, p=p_src)
+        # a fringe down to the user's brows, or a lock of hair over one of them: forehead and brows stay
+        # the scene's (the cut sits just below the brows on both faces), never a forehead painted over
+        # in one flat tone nor a strand's remnant across a brow
+        fringe = self.brow_cut is not None and has_fringe(crop, src_cw, src_lm.iod * f_w, self.side_fringe,
+                                                          hair=hair_src)
         brow_cut = self.brow_cut if fringe else None
         mask, hard = self._region_mask((wh, ww), tgt_w, iod_w, brow_cut)
         # ...and inside the user's own outline where it lies (temples, far cheek of a turned head)
@@ -488,12 +497,7 @@ class MeshSwapper:
                                                                   brow_cut=brow_cut)), self.feather * iod_w)
         mask = np.minimum(mask, np.maximum(user_region, _smoothstep(self._jaw_weight((wh, ww), tgt_w))))
         hair_w = None
-        if self.skin_cut:
-            # the user's hair strands are painted over with the surrounding skin (never pasted, and no
-            # patch of the scene face showing through); background beyond the outline stays out
-            p_src = skin_probability(crop, src_cw, src_lm.iod * f_w)
-            hair_src, keep_src = source_keep(crop, src_cw, src_lm.iod * f_w,
-                                             edge=self.keep_edge if self.fill_unusable else 0.0, p=p_src)
+        if hair_src is not None:
             keep = cv2.remap(keep_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                              borderValue=0.0)
             if hair_src.any():

@@ -30,6 +30,8 @@ _L_WEIGHT_BRIGHT = 0.7  # grey/white hair is brighter than the skin
 SHINE_CHROMA = 0.5  # a lighter patch with at least this share of the skin's chroma...
 SHINE_HUE = 15.0  # ...and within this many degrees of its hue is shine on the skin, not hair
 FRINGE = 0.7  # share of non-skin just above the brows from which a photo has a fringe down to them
+SIDE_FRINGE = 0.38  # ...just above one brow: a side fringe or a lock of hair over it, which...
+BROW_HAIR = 0.35  # ...covers this share of the ring around that brow (it comes down over the brow)
 
 
 @dataclass
@@ -296,17 +298,22 @@ def occlusion(img: np.ndarray, xy: np.ndarray, iod: float) -> dict[str, float]:
     return {"lower": lower_frac, "lips": lips_frac, "eyes": eye_frac, "fringe": _fringe(nonskin, xy, iod)}
 
 
-def _fringe(nonskin: np.ndarray, xy: np.ndarray, iod: float) -> float:
-    """Share of non-skin pixels in the strip just above the brows (a fringe down to them)."""
+def _fringe(nonskin: np.ndarray, xy: np.ndarray, iod: float, sides: bool = False) -> float | tuple[float, float]:
+    """Share of non-skin pixels in the strip just above the brows (a fringe down to them); with
+    ``sides`` the share above each brow (right, left)."""
     shape = nonskin.shape[:2]
     o, v = _face_frame(xy)
-    brows = np.zeros(shape, np.uint8)
-    for g in (RIGHT_BROW, LEFT_BROW):
-        brows = cv2.bitwise_or(brows, poly_mask(shape, xy[g], hull=True))
     shift = np.float32([[1, 0, -0.22 * iod * v[0]], [0, 1, -0.22 * iod * v[1]]])
-    above = cv2.warpAffine(dilate(brows, 0.04 * iod), shift, (shape[1], shape[0])) > 0
-    strip = above & (brows == 0)
-    return float(nonskin[strip].mean()) if strip.any() else 0.0
+    strips = []
+    for g in (RIGHT_BROW, LEFT_BROW):
+        brow = poly_mask(shape, xy[g], hull=True)
+        above = cv2.warpAffine(dilate(brow, 0.04 * iod), shift, (shape[1], shape[0])) > 0
+        strips.append(above & (brow == 0))
+    if not sides:
+        strip = strips[0] | strips[1]
+        return float(nonskin[strip].mean()) if strip.any() else 0.0
+    right, left = (float(nonskin[st].mean()) if st.any() else 0.0 for st in strips)
+    return right, left
 
 
 def fringe_share(img: np.ndarray, xy: np.ndarray, iod: float) -> float:
@@ -314,6 +321,31 @@ def fringe_share(img: np.ndarray, xy: np.ndarray, iod: float) -> float:
     skin (hair down to the brows). Above :data:`FRINGE` the swap keeps the scene's forehead and brows."""
     lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)
     return _fringe(sample_model(lab, xy, iod).distance(lab) > 4.0, xy, iod)
+
+
+def has_fringe(img: np.ndarray, xy: np.ndarray, iod: float, side: float = SIDE_FRINGE,
+               hair: np.ndarray | None = None) -> bool:
+    """Hair down to the brows: across the forehead (:data:`FRINGE` of the strip above both brows), or
+    a lock over one brow: ``side`` of the strip above it not skin and ``hair`` (:func:`hair_mask`, when
+    given) on :data:`BROW_HAIR` of the ring around that brow. Pasted, such a photo's forehead carries
+    the hair's remnants onto the scene face (a dark streak across the brow, a flat painted patch beside
+    it); the swap keeps the scene's forehead and brows instead. A side fringe that stops above the brows
+    is not enough: the brows are the user's own and are pasted."""
+    lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)
+    nonskin = sample_model(lab, xy, iod).distance(lab) > 4.0
+    if _fringe(nonskin, xy, iod) > FRINGE:
+        return True
+    if hair is None:
+        return False
+    shape = img.shape[:2]
+    for share, g in zip(_fringe(nonskin, xy, iod, sides=True), (RIGHT_BROW, LEFT_BROW), strict=True):
+        if share <= side:
+            continue
+        brow = poly_mask(shape, xy[g], hull=True)
+        ring = (dilate(brow, 0.12 * iod) > 0) & (dilate(brow, 0.03 * iod) == 0)
+        if ring.any() and float((hair[ring] > 0).mean()) > BROW_HAIR:
+            return True
+    return False
 
 
 def wide_blur(x: np.ndarray, sigma: float) -> np.ndarray:

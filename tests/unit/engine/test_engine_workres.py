@@ -169,6 +169,29 @@ def test_a_fringe_is_accepted_and_the_scene_keeps_its_forehead_and_brows(engine)
     assert not info2["fringe"] and info2["mask"][brows > 0].mean() > 0.5
 
 
+def test_a_lock_over_one_brow_keeps_the_scene_forehead_but_a_side_fringe_above_the_brows_does_not(engine):
+    """A lock of hair coming down over one brow (sfhq_pt1_00002921) left a dark strand across the
+    scene's brow and a flat painted patch beside it: like a fringe down to both brows, the scene keeps
+    its forehead and brows. A side fringe that stops above the brows (sfhq_pt1_00000131) does not:
+    her brows are her own and are pasted."""
+    scene = load("scenes/uniportrait_two_women_studio.png")
+    target = engine.match_slots(scene, engine.suggest_slots(scene))[1]
+    tlm = engine.landmarks(scene, target)
+    brows = np.zeros(scene.shape[:2], np.uint8)
+    for g in (RIGHT_BROW, LEFT_BROW):
+        cv2.fillConvexPoly(brows, cv2.convexHull(np.round(tlm.xy[g]).astype(np.int32)), 255)
+    decided = {}
+    for name in ("sfhq_pt1_00002921", "sfhq_pt1_00000131"):
+        user = load(f"synthetic_faces/{name}.jpg")
+        chk = check_photo(engine, user)
+        assert chk.ok, (name, chk.code, chk.occlusion)
+        _, info = MeshSwapper().swap_detailed(scene, tlm, user, chk.landmarks)
+        decided[name] = (info["fringe"], float(info["mask"][brows > 0].mean()))
+    lock, side = decided["sfhq_pt1_00002921"], decided["sfhq_pt1_00000131"]
+    assert lock[0] and lock[1] < 0.25, decided
+    assert not side[0] and side[1] > 0.5, decided
+
+
 def test_gate_refuses_hair_over_the_eyes(engine):
     img = load("faces/obama.jpg")
     clean = check_photo(engine, img)
