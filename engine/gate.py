@@ -7,7 +7,9 @@ front of the mouth/chin, hair or sunglasses over the eyes: the photo cannot give
 ``PhotoCheck.occlusion`` has the measured shares). A fringe down to the brows is accepted: the swap
 keeps the scene's forehead and brows then. Non-blocking notes
 (``PhotoCheck.notes``): ``multiple_faces_used`` (other, much smaller faces were ignored; ``position``
-says which face is used). Identity consistency across one person's photos: :func:`same_person_check`.
+says which face is used), ``hair_over_brows`` (a fringe or a lock of hair down over the brows: the
+result keeps the scene's forehead and brows, so it looks less like the user). Identity consistency
+across one person's photos: :func:`same_person_check`.
 """
 
 from __future__ import annotations
@@ -81,8 +83,9 @@ def face_sharpness(img: np.ndarray, face: Face) -> float:
 
 def face_occlusion(img: np.ndarray, lm: Landmarks) -> dict[str, float]:
     """:func:`engine.skin.occlusion` on a crop around the face scaled to ``OCCLUSION_IOD`` px between
-    the eyes (cost independent of the photo's size)."""
-    from .skin import occlusion
+    the eyes (cost independent of the photo's size), plus ``brows_hidden`` (1.0 or 0.0): hair down to
+    the brows or a lock over one of them (:func:`engine.skin.has_fringe`, the swap's own test)."""
+    from .skin import has_fringe, occlusion, source_keep
 
     xy = lm.xy.astype(np.float64)
     lo, hi = xy.min(0), xy.max(0)
@@ -94,7 +97,11 @@ def face_occlusion(img: np.ndarray, lm: Landmarks) -> dict[str, float]:
     s = min(1.0, OCCLUSION_IOD / max(lm.iod, 1.0))
     if s < 1.0:
         crop = cv2.resize(crop, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-    return occlusion(crop, (xy - [x0, y0]) * s, lm.iod * s)
+    xy_c, iod_c = (xy - [x0, y0]) * s, lm.iod * s
+    occ = occlusion(crop, xy_c, iod_c)
+    hair, _ = source_keep(crop, xy_c[:468], iod_c)
+    occ["brows_hidden"] = float(has_fringe(crop, xy_c[:468], iod_c, hair=hair))
+    return occ
 
 
 def _position(face: Face, width: int) -> str:
@@ -145,6 +152,8 @@ def check_photo(engine: Engine, img: np.ndarray, *, min_eye_distance: float = MI
         if occ["lower"] > OCCLUDED_LOWER or occ["lips"] > OCCLUDED_LIPS or occ["eyes"] > OCCLUDED_EYES:
             res.code = "occluded"
             return res
+        if occ["brows_hidden"]:  # accepted; the result keeps the scene's forehead and brows: say so
+            res.notes.append("hair_over_brows")
     elif abs(face.yaw_proxy) > 0.35:  # no mesh: the nose far off the eye midpoint = turned head
         res.code = "profile"
     return res

@@ -53,6 +53,13 @@ def photo_verdict(engine, img) -> tuple[str | None, object]:
     return None, gate
 
 
+def _notes(gate) -> list[str]:
+    """The gate's non-blocking notes as stored on the photo ("code" or "code:position")."""
+    if gate is None:
+        return []
+    return [f"{n}:{gate.position}" if n == "multiple_faces_used" and gate.position else n for n in gate.notes]
+
+
 def check_job(job_public_id: str) -> str:
     job = Job.objects.filter(public_id=job_public_id).first()
     if job is None or job.status != Job.Status.CHECKING:
@@ -79,7 +86,7 @@ def check_job(job_public_id: str) -> str:
                 code, gate = photo_verdict(engine, img)
             if gate is not None and gate.face is not None:
                 faces[photo.pk] = gate.face
-            services.job_photo_verdict_set(photo=photo, code=code)
+            services.job_photo_verdict_set(photo=photo, code=code, notes=_notes(gate))
         _same_person(job, engine, faces)
         services.job_checks_complete(job=job)
         return job.status

@@ -40,6 +40,10 @@ ERROR_MESSAGES = {
 # Non-blocking notes about an accepted photo; %(where)s is one of POSITIONS.
 NOTE_MESSAGES = {
     "multiple_faces_used": _("This photo shows more than one face; we used the largest one (%(where)s)."),
+    "hair_over_brows": _(
+        "Hair covers the eyebrows in this photo, so the couple photo keeps the scene's forehead and "
+        "eyebrows and looks less like you. A photo with the forehead clear gives a closer likeness."
+    ),
 }
 POSITIONS = {"left": _("on the left"), "center": _("in the middle"), "right": _("on the right")}
 

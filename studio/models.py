@@ -33,6 +33,9 @@ class Job(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     error_code = models.CharField(max_length=32, blank=True)
+    # The photo check's non-blocking notes, kept after the uploads are deleted: "person:code" or
+    # "person:code:position" (studio.messages.NOTE_MESSAGES), e.g. "a:hair_over_brows".
+    photo_notes = models.JSONField(default=list, blank=True)
     error_message = models.TextField(blank=True)
     language = models.CharField(max_length=8, default="ko")
     swap_slots = models.BooleanField(
@@ -101,6 +104,9 @@ class JobPhoto(models.Model):
     # in place on the job page (same person and index).
     verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.PENDING)
     reject_code = models.CharField(max_length=32, blank=True)
+    # Non-blocking notes on an accepted photo, comma-separated codes of studio.messages.NOTE_MESSAGES
+    # ("code" or "code:position"), e.g. hair over the brows: the result keeps the scene's brows.
+    note_codes = models.CharField(max_length=128, blank=True)
     name = models.CharField(max_length=80, blank=True, help_text="The file name the uploader chose (shown to them).")
     checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from accounts.models import User
 
 from . import queue
-from .messages import error_message
+from .messages import NOTE_MESSAGES, error_message, note_message
 from .models import Job, JobPhoto
 
 
@@ -76,7 +76,32 @@ def job_photo_frame(*, photo: JobPhoto) -> dict:
         "verdict": photo.verdict,
         "code": photo.reject_code or None,
         "reason": error_message(photo.reject_code) if photo.verdict == JobPhoto.Verdict.REJECTED else None,
+        "notes": job_photo_notes(photo),
     }
+
+
+def _note_sentence(item: str) -> str | None:
+    """ "code" or "code:position" -> its sentence in the active language (None: unknown code)."""
+    code, _, position = item.partition(":")
+    return note_message(code, position=position or None) if code in NOTE_MESSAGES else None
+
+
+def job_photo_notes(photo: JobPhoto) -> list[str]:
+    """The sentences of an accepted photo's non-blocking notes."""
+    if photo.verdict != JobPhoto.Verdict.OK or not photo.note_codes:
+        return []
+    return [t for t in (_note_sentence(c) for c in photo.note_codes.split(",")) if t]
+
+
+def job_notes(*, job: Job) -> list[dict]:
+    """The photo check's notes kept on the job (shown with the results): person and sentence."""
+    out = []
+    for item in job.photo_notes or []:
+        person, _, rest = str(item).partition(":")
+        text = _note_sentence(rest)
+        if text and person in ("a", "b"):
+            out.append({"person": person, "text": text})
+    return out
 
 
 def job_photo_states(*, job: Job) -> list[dict]:
@@ -99,6 +124,7 @@ def job_state(*, job: Job) -> dict:
         "can_retry": job.can_retry,
         "retrying": job.status == Job.Status.QUEUED and job.attempts > 0,
         "photos": [],
+        "notes": job_notes(job=job),
         "typical_seconds": job_typical_seconds(),
     }
     if job.status == Job.Status.CHECKING:

@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 import django_rq
@@ -183,13 +184,16 @@ def _enqueue_check_after_commit(job: Job) -> None:
     transaction.on_commit(_go)
 
 
-def job_photo_verdict_set(*, photo: JobPhoto, code: str | None) -> JobPhoto:
-    """The check's verdict on one photo (``code`` None = ok), pushed live to the job page."""
+def job_photo_verdict_set(*, photo: JobPhoto, code: str | None, notes: Sequence[str] = ()) -> JobPhoto:
+    """The check's verdict on one photo (``code`` None = ok), pushed live to the job page. ``notes``:
+    codes of ``studio.messages.NOTE_MESSAGES`` ("code" or "code:position") for an accepted photo."""
     photo.verdict = JobPhoto.Verdict.OK if code is None else JobPhoto.Verdict.REJECTED
     photo.reject_code = code or ""
+    photo.note_codes = ",".join(notes) if code is None else ""
     photo.checked_at = timezone.now()
     JobPhoto.objects.filter(pk=photo.pk).update(
-        verdict=photo.verdict, reject_code=photo.reject_code, checked_at=photo.checked_at
+        verdict=photo.verdict, reject_code=photo.reject_code, note_codes=photo.note_codes,
+        checked_at=photo.checked_at,
     )
     job = photo.job
     with translation.override(job.language or settings.LANGUAGE_CODE):
@@ -213,12 +217,13 @@ def job_checks_complete(*, job: Job) -> Job:
             job_purge_uploads(job=job)  # a retry cannot fix a photo: nothing is kept
         return job
     now = timezone.now()
+    notes = list(dict.fromkeys(f"{p.person}:{code}" for p in photos for code in p.note_codes.split(",") if code))
     claimed = Job.objects.filter(pk=job.pk, status=Job.Status.CHECKING).update(
-        status=Job.Status.QUEUED, queued_at=now, stage="", progress=0, updated_at=now
+        status=Job.Status.QUEUED, queued_at=now, stage="", progress=0, updated_at=now, photo_notes=notes
     )
     if not claimed:
         return job
-    job.status, job.queued_at = Job.Status.QUEUED, now
+    job.status, job.queued_at, job.photo_notes = Job.Status.QUEUED, now, notes
     _state_changed(job)
     try:
         queue.enqueue(job=job)
@@ -367,14 +372,14 @@ def _settle_if_cancelled(job: Job) -> bool:
 
 
 def job_finish(*, job: Job) -> Job:
-    from .selectors import job_result_frames
+    from .selectors import job_notes, job_result_frames
 
     if _settle_if_cancelled(job):
         return job
     job.status = Job.Status.DONE
     _transition(
         job,
-        {"type": "done", "results": job_result_frames(job=job)},
+        {"type": "done", "results": job_result_frames(job=job), "notes": job_notes(job=job)},
         status=Job.Status.DONE,
         stage="finish",
         progress=100,

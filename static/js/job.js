@@ -33,7 +33,8 @@
     reason: initial.reason || null,
     can_retry: !!initial.can_retry,
     retrying: !!initial.retrying,
-    photos: initial.photos || []
+    photos: initial.photos || [],
+    notes: initial.notes || []
   };
   var queuedUntil = state.status === "queued" ? Date.now() + MIN_QUEUED_MS : 0;
 
@@ -116,6 +117,7 @@
           if (k in frame) state[k] = frame[k];
         });
         if ("photos" in frame && frame.photos && frame.photos.length) state.photos = frame.photos;
+        if ("notes" in frame && frame.notes) state.notes = frame.notes;
         if ("pct" in frame || "stage" in frame) {
           forward("stage" in frame ? frame.stage : state.stage, "pct" in frame ? clampPct(frame.pct) : state.pct,
             sameAttempt);
@@ -154,6 +156,7 @@
       case "done":
         state.status = "done";
         state.results = frame.results || [];
+        if (frame.notes) state.notes = frame.notes;
         state.pct = 100;
         state.stage = "finish";
         state.position = null;
@@ -260,7 +263,10 @@
 
     // results
     $("[data-results-wrap]").hidden = status !== "done";
-    if (status === "done") renderResults(state.results || []);
+    if (status === "done") {
+      renderResults(state.results || []);
+      renderNotes(state.notes || []);
+    }
   }
 
   var focusedRejection = {};
@@ -278,6 +284,12 @@
       var reason = li.querySelector("[data-reason-text]");
       reason.hidden = verdict !== "rejected";
       reason.textContent = verdict === "rejected" ? (p.reason || "") : "";
+      var note = li.querySelector("[data-note-text]");
+      if (note) {
+        var notes = verdict === "ok" && p.notes ? p.notes : [];
+        note.hidden = !notes.length;
+        note.textContent = notes.join(" ");
+      }
       var form = li.querySelector("[data-replace]");
       if (form) form.hidden = verdict !== "rejected";
       // Move focus to a photo the first time it is rejected, so a screen reader hears why.
@@ -289,6 +301,23 @@
         focusedRejection[p.photo] = false;
       }
     });
+  }
+
+  function renderNotes(notes) {
+    var ul = $("[data-result-notes]");
+    if (!ul) return;
+    ul.textContent = "";
+    notes.forEach(function (n) {
+      var li = document.createElement("li");
+      var badge = document.createElement("span");
+      badge.className = "person-badge person-badge-" + (n.person === "b" ? "b" : "a");
+      badge.setAttribute("aria-hidden", "true");
+      badge.textContent = n.person === "b" ? "B" : "A";
+      li.appendChild(badge);
+      li.appendChild(document.createTextNode(" " + n.text));
+      ul.appendChild(li);
+    });
+    ul.hidden = !notes.length;
   }
 
   function renderEta(status, pct) {

@@ -375,3 +375,27 @@ def test_form_copy_states_the_measured_time(client, user):
     assert "usually takes about 35 seconds" in page and "a few minutes" not in page
     page = client.get(reverse("studio:job-new"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert "보통 35초쯤" in page
+
+
+def test_hair_over_the_brows_is_accepted_with_a_note_kept_after_the_uploads_are_gone(logged_client, user):
+    """A lock of hair over one brow: the photo is fine to use, but the couple photo keeps the scene's
+    forehead and brows. The check says so on the photo while checking and with the results once done,
+    after the uploads themselves are deleted; the other person's photo has no note."""
+    concept = build_concept()
+    job = create(user, concept, a=[upload("../synthetic_faces/sfhq_pt1_00002921.jpg")])
+    run_checks()
+    a0, b0 = job.photos.get(person="a"), job.photos.get(person="b")
+    assert (a0.verdict, a0.note_codes) == ("ok", "hair_over_brows")
+    assert (b0.verdict, b0.note_codes) == ("ok", "")
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, (job.error_code, job.error_message)
+    assert not job.photos.exists()  # the uploads are gone, the note is on the job
+    assert job.photo_notes == ["a:hair_over_brows"]
+    with translation.override("en"):
+        notes = job_state(job=job)["notes"]
+    assert [n["person"] for n in notes] == ["a"] and "keeps the scene's forehead" in notes[0]["text"]
+    page = logged_client.get(reverse("studio:job-detail", args=[job.public_id]), HTTP_ACCEPT_LANGUAGE="ko")
+    html = page.content.decode()
+    assert 'data-testid="result-notes"' in html and "이마가 드러난 사진" in html
+    assert 'data-testid="result-notes" hidden' not in html

@@ -11,7 +11,7 @@ import pytest
 from engine.gate import MIN_EYE_DISTANCE, check_photo, face_sharpness, same_person_check
 from engine.landmarks import LEFT_EYE, RIGHT_EYE, Landmarks
 
-from .conftest import load_portrait, scene_of
+from .conftest import load_portrait, load_testdata, scene_of
 
 GOOD = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "grace_hopper.jpg", "32bit.png"]
 
@@ -107,3 +107,18 @@ def test_same_person_check(engine):
     assert same_person_check(engine, obamas + [load_portrait("biden.jpg")]) == [3]
     assert same_person_check(engine, [obamas[0], load_portrait("grace_hopper.jpg")]) == [0, 1]
     assert same_person_check(engine, obamas[:1]) == []
+
+
+def test_hair_over_the_brows_is_accepted_with_a_note(engine):
+    """A fringe or a lock of hair down over the brows is accepted (the swap keeps the scene's forehead
+    and brows) with the note ``hair_over_brows``; a clear forehead and a side fringe that stops above
+    the brows get no note."""
+    noted = {}
+    for name in ("sfhq_pt1_00002921", "sfhq_pt1_00001264", "sfhq_pt1_00000131"):
+        res = check_photo(engine, load_testdata(f"synthetic_faces/{name}.jpg"))
+        assert res.ok, (name, res.code, res.occlusion)
+        noted[name] = "hair_over_brows" in res.notes
+    res = check_photo(engine, load_portrait("obama.jpg"))
+    noted["obama"] = "hair_over_brows" in res.notes
+    assert noted == {"sfhq_pt1_00002921": True, "sfhq_pt1_00001264": True, "sfhq_pt1_00000131": False,
+                     "obama": False}
