@@ -1,5 +1,6 @@
 """The submit flow in Debian chromium at 390 px and 1280 px (issues 14 and 16): a refused photo never
-throws the others away; photo checks show on the job page and a rejected photo is replaced there;
+throws the others away; photo checks show on the job page and a rejected photo is replaced there; a
+photo's note (hair over the brows) shows under it and again with the results;
 progress only moves forward, and "queued / #1 in line" is shown even when a worker is free; finished
 photos come with the full image for wide tiles; the live socket backs off while the server is
 reconnecting and the page polls meanwhile. Screenshots go to test-artifacts/."""
@@ -126,7 +127,8 @@ def test_rejected_photo_is_replaced_on_the_job_page_and_progress_only_moves_forw
     page = sized.page
     _login(page, stack.url, user, password)
     page.goto(stack.url + "/studio/new/?concept=film-date")
-    page.set_input_files("#id_photos_a", str(faces_dir() / "grace_hopper.jpg"))
+    # A: a lock of hair over one brow (accepted, with a note); B: no face (refused)
+    page.set_input_files("#id_photos_a", str(faces_dir() / ".." / "synthetic_faces" / "sfhq_pt1_00002921.jpg"))
     page.set_input_files("#id_photos_b", [_file("beach.jpg", _png((640, 480)), "image/png")])  # no face
     page.check("#id_consent")
     page.check("#id_partner_consent")
@@ -138,6 +140,10 @@ def test_rejected_photo_is_replaced_on_the_job_page_and_progress_only_moves_forw
     page.wait_for_selector("[data-testid=photo-b0][data-verdict=rejected]", timeout=60_000)
     page.wait_for_selector("[data-testid=photo-a0][data-verdict=ok]")
     assert "얼굴" in b0.inner_text()
+    # A's photo is fine, and says plainly that the hair over the brow keeps the scene's forehead
+    a0_note = page.locator("[data-testid=photo-a0] [data-note-text]")
+    assert a0_note.is_visible() and "이마" in a0_note.inner_text()
+    assert not page.locator("[data-testid=photo-b0] [data-note-text]").is_visible()
     assert page.locator("[data-testid=job-status]").get_attribute("data-status") == "checking"
     # while the job is going: "stop" is offered, "delete" is not (two different actions)
     assert page.locator("[data-testid=cancel-job]").is_visible()
@@ -173,6 +179,9 @@ def test_rejected_photo_is_replaced_on_the_job_page_and_progress_only_moves_forw
     img.evaluate("i => i.decode()")
     # one tile ~700 px wide (desktop) or 390 px at 2x (phone): wider than the thumbnail, so the full image
     assert img.evaluate("i => i.currentSrc").endswith("/image.jpg")
+    # the note came with the results (live, from the "done" frame), for person A
+    notes = page.locator("[data-testid=result-notes]")
+    assert notes.is_visible() and "이마" in notes.inner_text() and notes.locator("li").count() == 1
     # ended: "delete" is offered, "stop" is not
     assert page.locator("[data-testid=delete-job]").is_visible()
     assert not page.locator("[data-testid=cancel-job]").is_visible()
