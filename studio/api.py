@@ -78,6 +78,7 @@ def job_representation(*, job: Job, base_url: str) -> dict:
         "code": state["code"],
         "reason": state["reason"],
         "photos": [_photo_representation(p) for p in job.photos.all()],
+        "notes": state["notes"],
         "results": [
             {"id": r["id"], "width": r["width"], "height": r["height"],
              **result_urls(base_url=base_url, public_id=r["id"])}
@@ -106,6 +107,15 @@ class JobOutputSerializer(serializers.Serializer):
         code = serializers.CharField(allow_null=True, help_text="Why the photo was rejected (e.g. `no_face`).")
         reason = serializers.CharField(allow_null=True, help_text="The rejection as a sentence.")
 
+    class NoteSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "JobNote"
+
+        person = serializers.ChoiceField(choices=["a", "b"])
+        code = serializers.CharField(help_text="`hair_over_brows` (the result keeps the scene's forehead and "
+                                               "brows) or `multiple_faces_used` (the largest face was used).")
+        text = serializers.CharField(help_text="The note as a sentence in the request's language.")
+
     class ResultSerializer(serializers.Serializer):
         class Meta:
             ref_name = "JobResult"
@@ -130,6 +140,8 @@ class JobOutputSerializer(serializers.Serializer):
     code = serializers.CharField(allow_null=True, help_text="Error code when failed.")
     reason = serializers.CharField(allow_null=True, help_text="Error sentence in the request's language.")
     photos = PhotoSerializer(many=True, help_text="The uploads still kept (deleted once the job ends).")
+    notes = NoteSerializer(many=True, help_text="What the photo check noticed on accepted photos (not errors; "
+                                                "kept after the uploads are deleted).")
     results = ResultSerializer(many=True)
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)

@@ -94,13 +94,13 @@ def job_photo_notes(photo: JobPhoto) -> list[str]:
 
 
 def job_notes(*, job: Job) -> list[dict]:
-    """The photo check's notes kept on the job (shown with the results): person and sentence."""
+    """The photo check's notes kept on the job (shown with the results): person, code, sentence."""
     out = []
     for item in job.photo_notes or []:
         person, _, rest = str(item).partition(":")
         text = _note_sentence(rest)
         if text and person in ("a", "b"):
-            out.append({"person": person, "text": text})
+            out.append({"person": person, "code": rest.partition(":")[0], "text": text})
     return out
 
 

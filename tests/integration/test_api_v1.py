@@ -170,6 +170,24 @@ def test_done_job_results_list_and_delete_removes_files(api, _private_media):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_done_job_lists_the_photo_checks_notes(api):
+    """Person A's photo has a lock of hair over one brow: accepted, and the job says so in ``notes``
+    (code and sentence, in the request's language) after the uploads are deleted; B's has none."""
+    concept = build_concept()
+    created = _post(api, concept, a=("../synthetic_faces/sfhq_pt1_00002921.jpg",), HTTP_ACCEPT_LANGUAGE="en")
+    job_id = created.json()["id"]
+    assert created.json()["notes"] == []
+    run_worker()
+    state = api.get(f"{JOBS}{job_id}/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert state["status"] == "done" and state["photos"] == [], state
+    assert [(n["person"], n["code"]) for n in state["notes"]] == [("a", "hair_over_brows")]
+    assert "forehead" in state["notes"][0]["text"]
+    ko = api.get(f"{JOBS}{job_id}/", HTTP_ACCEPT_LANGUAGE="ko").json()
+    assert "이마" in ko["notes"][0]["text"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True)
 def test_failed_job_can_be_retried_over_the_api(api, settings):
     concept = build_concept()
     job_id = _post(api, concept).json()["id"]
