@@ -205,7 +205,9 @@ class MeshSwapper:
                  edge_gain_l: float = 1.0, temple_keep: float = 0.9, brow_cut: float | None = 0.04,
                  feature_colour: bool = True, fill_unusable: bool = True, keep_edge: float = 0.15,
                  pose3d: bool = True, field_clip: float = 80.0,
-                 brow_colour: bool = False, side_fringe: float = 0.38):
+                 brow_colour: bool = False, side_fringe: float = 0.38, forehead_texture: float = 2.5):
+        # strands this many times as textured as the cheeks mark where a user's bangs begin (0: off)
+        self.forehead_texture = float(forehead_texture)
         self.side_fringe = float(side_fringe)  # see skin.has_fringe; > 1: a fringe across the forehead only
         # largest correction of the colour fields (lighting, edge match) in 8-bit Lab levels: a user lit
         # from the side differs from a scene lit from the other side by more than 40 at the face's edge
@@ -281,10 +283,12 @@ class MeshSwapper:
         return self.swap_detailed(scene, target_lm, src_img, src_lm, seed)[0]
 
     def _region_mask(self, shape: tuple[int, int], tgt: np.ndarray, iod: float,
-                     brow_cut: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     brow_cut: float | None = None, forehead: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(soft float mask in the scene's geometry, its hard uint8 polygon): feathered inwards at the
-        forehead and temples (fades over the scene's own skin), nearly hard at the jaw edge."""
-        poly = mask_polygon(tgt, self.forehead_keep, self.side_keep, jaw_grow=self.jaw_grow,
+        forehead and temples (fades over the scene's own skin), nearly hard at the jaw edge.
+        ``forehead``: share of the forehead pasted (default ``forehead_keep``)."""
+        poly = mask_polygon(tgt, self.forehead_keep if forehead is None else forehead, self.side_keep,
+                            jaw_grow=self.jaw_grow,
                             temple_keep=self.temple_keep, brow_cut=brow_cut)
         hard = fill_poly(shape, poly)
         soft = feather(hard, self.feather * iod)
@@ -395,6 +399,7 @@ class MeshSwapper:
         unchanged. ``info`` also holds ``timings`` (seconds per stage), ``work_shape`` (the size the
         stages ran at) and what was decided."""
         from .skin import (
+            clear_forehead,
             feature_mask,
             fill_with_skin,
             has_fringe,
@@ -489,9 +494,15 @@ class MeshSwapper:
         fringe = self.brow_cut is not None and has_fringe(crop, src_cw, src_lm.iod * f_w, self.side_fringe,
                                                           hair=hair_src)
         brow_cut = self.brow_cut if fringe else None
-        mask, hard = self._region_mask((wh, ww), tgt_w, iod_w, brow_cut)
+        # bangs that stop above the brows (brown ones pass the skin's colour test): the paste's forehead
+        # ends below where their strands begin, the scene's forehead shows above
+        forehead = self.forehead_keep
+        if self.forehead_texture > 0 and not fringe:
+            clear = clear_forehead(crop, src_cw, src_lm.iod * f_w, k=self.forehead_texture)
+            forehead = float(np.clip(clear - 0.1, 0.0, self.forehead_keep))
+        mask, hard = self._region_mask((wh, ww), tgt_w, iod_w, brow_cut, forehead)
         # ...and inside the user's own outline where it lies (temples, far cheek of a turned head)
-        user_region = feather(fill_poly((wh, ww), mask_polygon(dst_w, self.forehead_keep, self.side_keep,
+        user_region = feather(fill_poly((wh, ww), mask_polygon(dst_w, forehead, self.side_keep,
                                                                   jaw_grow=self.jaw_grow,
                                                                   temple_keep=self.temple_keep,
                                                                   brow_cut=brow_cut)), self.feather * iod_w)

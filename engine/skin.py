@@ -348,6 +348,45 @@ def has_fringe(img: np.ndarray, xy: np.ndarray, iod: float, side: float = SIDE_F
     return False
 
 
+def clear_forehead(img: np.ndarray, xy: np.ndarray, iod: float, k: float = 2.5, share: float = 0.3,
+                   steps: int = 20) -> float:
+    """Share (0..1) of the forehead's height, from the brows up to the mesh's outline, that is free of
+    hair: scanning up from the brows, the first band across the forehead where more than ``share`` of
+    the pixels are ``k`` times as textured as the cheeks' skin (strands) is where hair begins. Brown
+    bangs have the skin's hue and pass its colour model; their strands do not pass for skin's texture.
+    1.0: no hair found up to the outline."""
+    shape = img.shape[:2]
+    L = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    fine = np.abs(L - cv2.GaussianBlur(L, (0, 0), max(0.7, 0.03 * iod)))
+    energy = cv2.GaussianBlur(fine, (0, 0), max(0.7, 0.04 * iod))
+    o, v = _face_frame(xy)
+    u = np.array([v[1], -v[0]])
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    pu = (xx - o[0]) * u[0] + (yy - o[1]) * u[1]
+    pv = (xx - o[0]) * v[0] + (yy - o[1]) * v[1]
+    oval = poly_mask(shape, xy[FACE_OVAL]) > 0
+    feats = feature_mask(shape, xy, iod, 0.06) > 0
+    nose_v = float((xy[1] - o) @ v)
+    cheeks = (oval & ~feats & (pv > 0.25 * iod) & (pv < nose_v) & (np.abs(pu) > 0.35 * iod)
+              & (np.abs(pu) < 0.8 * iod))
+    if not cheeks.any():
+        return 1.0
+    textured = energy > max(k * float(np.median(energy[cheeks])), 3.0)
+    brow_v = float(min(((xy[RIGHT_BROW] - o) @ v).min(), ((xy[LEFT_BROW] - o) @ v).min()))
+    top_v = float(((xy[FACE_OVAL] - o) @ v).min())
+    reach = float(np.abs(np.concatenate([(xy[RIGHT_BROW] - o) @ u, (xy[LEFT_BROW] - o) @ u])).max())
+    band = oval & ~feats & (np.abs(pu) < 0.8 * reach)
+    height = brow_v - top_v
+    if height <= 1.0:
+        return 1.0
+    for i in range(steps):
+        row = band & (pv <= brow_v - height * i / steps) & (pv > brow_v - height * (i + 1) / steps)
+        if row.sum() >= 5 and float(textured[row].mean()) > share:
+            return i / steps
+    return 1.0
+
+
 def wide_blur(x: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian blur whose cost does not grow with sigma: wide ones run on a copy shrunk to ~3 px sigma."""
     h, w = x.shape[:2]

@@ -192,6 +192,42 @@ def test_a_lock_over_one_brow_keeps_the_scene_forehead_but_a_side_fringe_above_t
     assert not side[0] and side[1] > 0.5, decided
 
 
+def test_bangs_above_the_brows_stay_out_of_the_paste(engine):
+    """Brown bangs ending just above the brows (sfhq_pt1_00002342) pass the skin's colour test: their
+    strands were pasted as dark wisps across the scene's forehead. Their texture marks where they
+    begin; the paste's forehead ends below that, the brows are still the user's. A clear forehead
+    (Obama) is pasted up to ``forehead_keep`` as before."""
+    from engine.skin import clear_forehead
+
+    scene = load("scenes/uniportrait_two_women_studio.png")
+    target = engine.match_slots(scene, engine.suggest_slots(scene))[0]
+    tlm = engine.landmarks(scene, target)
+    xy = tlm.xy
+    o = (xy[RIGHT_EYE].mean(0) + xy[LEFT_EYE].mean(0)) / 2
+    brow_top = min(xy[RIGHT_BROW][:, 1].min(), xy[LEFT_BROW][:, 1].min())
+    # the scene's forehead between the brows' top and half-way up to the outline's top, mid-face
+    top = xy[FACE_OVAL][:, 1].min()
+    yy, xx = np.mgrid[0:scene.shape[0], 0:scene.shape[1]]
+    forehead = (yy < brow_top - 0.2 * (brow_top - top)) & (yy > brow_top - 0.6 * (brow_top - top)) & (
+        np.abs(xx - o[0]) < 0.4 * tlm.iod)
+    brows = np.zeros(scene.shape[:2], np.uint8)
+    for g in (RIGHT_BROW, LEFT_BROW):
+        cv2.fillConvexPoly(brows, cv2.convexHull(np.round(xy[g]).astype(np.int32)), 255)
+    got = {}
+    for name in ("synthetic_faces/sfhq_pt1_00002342.jpg", "faces/obama.jpg"):
+        user = load(name)
+        _, ulm = _face(engine, user)
+        s = 120.0 / ulm.iod
+        small = cv2.resize(user, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        clear = clear_forehead(small, ulm.xy[:468] * s, 120.0)
+        _, info = MeshSwapper().swap_detailed(scene, tlm, user, ulm)
+        got[name] = (clear, float(info["mask"][forehead].mean()), float(info["mask"][brows > 0].mean()))
+    bangs, open_ = got["synthetic_faces/sfhq_pt1_00002342.jpg"], got["faces/obama.jpg"]
+    assert bangs[0] < 0.3 and open_[0] == 1.0, got
+    assert bangs[1] < 0.3 < 0.7 < open_[1], got  # no paste up the forehead under the bangs
+    assert bangs[2] > 0.5 and open_[2] > 0.5, got  # the brows are the user's in both
+
+
 def test_gate_refuses_hair_over_the_eyes(engine):
     img = load("faces/obama.jpg")
     clean = check_photo(engine, img)
