@@ -373,13 +373,22 @@ class MeshSwapper:
         """The brows follow the skin's colour shift (they are hair in the same light) but never turn
         blue or green: a* and b* are kept at or above neutral on them (skin is warmer anyway). Kept at
         their own hue instead, a photo's cool cast left brows blue-grey on a warm scene."""
-        shape = lab.shape[:2]
-        brows = cv2.bitwise_or(fill_poly(shape, cv2.convexHull(dst[RIGHT_BROW].astype(np.float32))),
-                               fill_poly(shape, cv2.convexHull(dst[LEFT_BROW].astype(np.float32))))
-        w = np.clip(cv2.GaussianBlur(cv2.dilate(brows, None, iterations=max(1, int(0.03 * iod))).astype(np.float32)
-                                     / 255.0, (0, 0), max(0.7, 0.015 * iod)), 0.0, 1.0)[..., None]
+        pts = np.vstack([dst[RIGHT_BROW], dst[LEFT_BROW]])
+        m = int(0.03 * iod) + int(3 * max(0.7, 0.015 * iod)) + 3  # room for the grow and the blur
+        h, w = lab.shape[:2]
+        x0, y0 = max(0, int(pts[:, 0].min()) - m), max(0, int(pts[:, 1].min()) - m)
+        x1, y1 = min(w, int(pts[:, 0].max()) + m + 1), min(h, int(pts[:, 1].max()) + m + 1)
+        if x1 <= x0 or y1 <= y0:
+            return lab
+        shape = (y1 - y0, x1 - x0)
+        off = np.array([x0, y0], np.float32)
+        brows = cv2.bitwise_or(fill_poly(shape, cv2.convexHull((dst[RIGHT_BROW] - off).astype(np.float32))),
+                               fill_poly(shape, cv2.convexHull((dst[LEFT_BROW] - off).astype(np.float32))))
+        w8 = np.clip(cv2.GaussianBlur(cv2.dilate(brows, None, iterations=max(1, int(0.03 * iod))).astype(np.float32)
+                                      / 255.0, (0, 0), max(0.7, 0.015 * iod)), 0.0, 1.0)[..., None]
         out = lab.copy()
-        out[..., 1:] += w * (np.maximum(lab[..., 1:], 128.0) - lab[..., 1:])
+        sub = out[y0:y1, x0:x1, 1:]
+        sub += w8 * (np.maximum(sub, 128.0) - sub)
         return out
 
     @staticmethod

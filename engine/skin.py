@@ -323,6 +323,17 @@ def fringe_share(img: np.ndarray, xy: np.ndarray, iod: float) -> float:
     return _fringe(sample_model(lab, xy, iod).distance(lab) > 4.0, xy, iod)
 
 
+def _face_box(img: np.ndarray, xy: np.ndarray, iod: float, margin: float = 0.3):
+    """(img cropped to the face outline's box plus ``margin`` eye distances, xy in it, the slices)."""
+    lo = xy[FACE_OVAL].min(0) - margin * iod
+    hi = xy[FACE_OVAL].max(0) + margin * iod
+    h, w = img.shape[:2]
+    x0, y0 = max(0, int(lo[0])), max(0, int(lo[1]))
+    x1, y1 = min(w, int(np.ceil(hi[0])) + 1), min(h, int(np.ceil(hi[1])) + 1)
+    box = (slice(y0, y1), slice(x0, x1))
+    return img[box], xy - np.array([x0, y0], np.float64), box
+
+
 def has_fringe(img: np.ndarray, xy: np.ndarray, iod: float, side: float = SIDE_FRINGE,
                hair: np.ndarray | None = None) -> bool:
     """Hair down to the brows: across the forehead (:data:`FRINGE` of the strip above both brows), or
@@ -331,12 +342,14 @@ def has_fringe(img: np.ndarray, xy: np.ndarray, iod: float, side: float = SIDE_F
     the hair's remnants onto the scene face (a dark streak across the brow, a flat painted patch beside
     it); the swap keeps the scene's forehead and brows instead. A side fringe that stops above the brows
     is not enough: the brows are the user's own and are pasted."""
+    img, xy, box = _face_box(img, np.asarray(xy, np.float64), iod)
     lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)
     nonskin = sample_model(lab, xy, iod).distance(lab) > 4.0
     if _fringe(nonskin, xy, iod) > FRINGE:
         return True
     if hair is None:
         return False
+    hair = hair[box]
     shape = img.shape[:2]
     for share, g in zip(_fringe(nonskin, xy, iod, sides=True), (RIGHT_BROW, LEFT_BROW), strict=True):
         if share <= side:
@@ -355,6 +368,7 @@ def clear_forehead(img: np.ndarray, xy: np.ndarray, iod: float, k: float = 2.5, 
     the pixels are ``k`` times as textured as the cheeks' skin (strands) is where hair begins. Brown
     bangs have the skin's hue and pass its colour model; their strands do not pass for skin's texture.
     1.0: no hair found up to the outline."""
+    img, xy, _ = _face_box(img, np.asarray(xy, np.float64), iod, margin=0.1)
     shape = img.shape[:2]
     L = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
     fine = np.abs(L - cv2.GaussianBlur(L, (0, 0), max(0.7, 0.03 * iod)))
