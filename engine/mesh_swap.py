@@ -282,13 +282,12 @@ class MeshSwapper:
              seed: int = 0) -> np.ndarray:
         return self.swap_detailed(scene, target_lm, src_img, src_lm, seed)[0]
 
-    def _region_mask(self, shape: tuple[int, int], tgt: np.ndarray, iod: float,
-                     brow_cut: float | None = None, forehead: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _region_mask(self, shape: tuple[int, int], tgt: np.ndarray, iod: float, brow_cut: float | None,
+                     forehead: float) -> tuple[np.ndarray, np.ndarray]:
         """(soft float mask in the scene's geometry, its hard uint8 polygon): feathered inwards at the
         forehead and temples (fades over the scene's own skin), nearly hard at the jaw edge.
-        ``forehead``: share of the forehead pasted (default ``forehead_keep``)."""
-        poly = mask_polygon(tgt, self.forehead_keep if forehead is None else forehead, self.side_keep,
-                            jaw_grow=self.jaw_grow,
+        ``forehead``: share of the forehead pasted (see :func:`mask_polygon`)."""
+        poly = mask_polygon(tgt, forehead, self.side_keep, jaw_grow=self.jaw_grow,
                             temple_keep=self.temple_keep, brow_cut=brow_cut)
         hard = fill_poly(shape, poly)
         soft = feather(hard, self.feather * iod)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .landmarks import FACE_OVAL, INNER_LIPS, LEFT_BROW, LEFT_EYE, OUTER_LIPS, RIGHT_BROW, RIGHT_EYE
+from .landmarks import FACE_OVAL, INNER_LIPS, LEFT_BROW, LEFT_EYE, OUTER_LIPS, RIGHT_BROW, RIGHT_EYE, face_frame
 
 # Sample points: cheeks (under the eyes and mid-cheek), nose bridge, lower forehead between the brows.
 SKIN_SAMPLES = [50, 280, 117, 346, 205, 425, 6, 197, 9, 151, 101, 330]
@@ -122,12 +122,6 @@ def skin_probability(img: np.ndarray, xy: np.ndarray, iod: float, model: SkinMod
     return p
 
 
-def _face_frame(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    re, le = xy[RIGHT_EYE].mean(0), xy[LEFT_EYE].mean(0)
-    u = (le - re) / max(float(np.linalg.norm(le - re)), 1e-6)
-    return (re + le) / 2.0, np.array([-u[1], u[0]])
-
-
 def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     """uint8 mask of hair strands and things reaching into the face from its upper or side edge (a
     fringe, a hat brim, a hand from the side). Non-skin patches that stay inside the face (shadows,
@@ -159,7 +153,7 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     if not nonskin.any():
         return np.zeros(shape, np.uint8)
     inner = erode(region, max(1, int(0.12 * iod)))
-    o, v = _face_frame(xy)
+    o, _, v, _ = face_frame(xy)
     mouth_v = float((xy[[61, 291]].mean(0) - o) @ v)
     h, w = shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -241,7 +235,7 @@ def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0,
     region = poly_mask(shape, xy[FACE_OVAL])
     skin = (skin_probability(img, xy, iod) if p is None else p) > 0.5
     if edge > 0:
-        o, v = _face_frame(xy)
+        o, _, v, _ = face_frame(xy)
         mouth_v = float((xy[[61, 291]].mean(0) - o) @ v)
         h, w = shape
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -295,32 +289,23 @@ def occlusion(img: np.ndarray, xy: np.ndarray, iod: float) -> dict[str, float]:
     inner = feature_mask(shape, xy, iod, grow=0.04, nose=False)
     band = (eyes > 0) & (inner == 0) & (poly_mask(shape, xy[FACE_OVAL]) > 0)
     eye_frac = float(nonskin[band].mean()) if band.any() else 0.0
-    return {"lower": lower_frac, "lips": lips_frac, "eyes": eye_frac, "fringe": _fringe(nonskin, xy, iod)}
+    return {"lower": lower_frac, "lips": lips_frac, "eyes": eye_frac, "fringe": _fringe(nonskin, xy, iod)[0]}
 
 
-def _fringe(nonskin: np.ndarray, xy: np.ndarray, iod: float, sides: bool = False) -> float | tuple[float, float]:
-    """Share of non-skin pixels in the strip just above the brows (a fringe down to them); with
-    ``sides`` the share above each brow (right, left)."""
+def _fringe(nonskin: np.ndarray, xy: np.ndarray, iod: float) -> tuple[float, float, float]:
+    """Shares of non-skin pixels in the strip just above the brows (a fringe down to them): over both
+    brows, above the right one, above the left one."""
     shape = nonskin.shape[:2]
-    o, v = _face_frame(xy)
+    o, _, v, _ = face_frame(xy)
     shift = np.float32([[1, 0, -0.22 * iod * v[0]], [0, 1, -0.22 * iod * v[1]]])
     strips = []
     for g in (RIGHT_BROW, LEFT_BROW):
         brow = poly_mask(shape, xy[g], hull=True)
         above = cv2.warpAffine(dilate(brow, 0.04 * iod), shift, (shape[1], shape[0])) > 0
         strips.append(above & (brow == 0))
-    if not sides:
-        strip = strips[0] | strips[1]
-        return float(nonskin[strip].mean()) if strip.any() else 0.0
-    right, left = (float(nonskin[st].mean()) if st.any() else 0.0 for st in strips)
-    return right, left
-
-
-def fringe_share(img: np.ndarray, xy: np.ndarray, iod: float) -> float:
-    """:func:`occlusion`'s ``fringe`` alone: the share of the strip just above the brows that is not
-    skin (hair down to the brows). Above :data:`FRINGE` the swap keeps the scene's forehead and brows."""
-    lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)
-    return _fringe(sample_model(lab, xy, iod).distance(lab) > 4.0, xy, iod)
+    right, left = strips
+    both, r, lf = (float(nonskin[st].mean()) if st.any() else 0.0 for st in (right | left, right, left))
+    return both, r, lf
 
 
 def _face_box(img: np.ndarray, xy: np.ndarray, iod: float, margin: float = 0.3):
@@ -344,14 +329,14 @@ def has_fringe(img: np.ndarray, xy: np.ndarray, iod: float, side: float = SIDE_F
     is not enough: the brows are the user's own and are pasted."""
     img, xy, box = _face_box(img, np.asarray(xy, np.float64), iod)
     lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)
-    nonskin = sample_model(lab, xy, iod).distance(lab) > 4.0
-    if _fringe(nonskin, xy, iod) > FRINGE:
+    both, right, left = _fringe(sample_model(lab, xy, iod).distance(lab) > 4.0, xy, iod)
+    if both > FRINGE:
         return True
     if hair is None:
         return False
     hair = hair[box]
     shape = img.shape[:2]
-    for share, g in zip(_fringe(nonskin, xy, iod, sides=True), (RIGHT_BROW, LEFT_BROW), strict=True):
+    for share, g in ((right, RIGHT_BROW), (left, LEFT_BROW)):
         if share <= side:
             continue
         brow = poly_mask(shape, xy[g], hull=True)
@@ -373,8 +358,7 @@ def clear_forehead(img: np.ndarray, xy: np.ndarray, iod: float, k: float = 2.5, 
     L = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
     fine = np.abs(L - cv2.GaussianBlur(L, (0, 0), max(0.7, 0.03 * iod)))
     energy = cv2.GaussianBlur(fine, (0, 0), max(0.7, 0.04 * iod))
-    o, v = _face_frame(xy)
-    u = np.array([v[1], -v[0]])
+    o, u, v, _ = face_frame(xy)
     h, w = shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     pu = (xx - o[0]) * u[0] + (yy - o[1]) * u[1]
