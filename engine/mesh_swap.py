@@ -408,6 +408,7 @@ class MeshSwapper:
         stages ran at) and what was decided."""
         from .skin import (
             clear_forehead,
+            face_box,
             feature_mask,
             fill_with_skin,
             has_fringe,
@@ -490,23 +491,34 @@ class MeshSwapper:
         # (the user's hair strands, background and occluders stay out: the scene shows there)
         t = time.perf_counter()
         hair_src = None
+        iod_s = src_lm.iod * f_w
+        # the user's side is read on the face's own box (outline plus half an eye distance): nothing
+        # it decides reaches further out, and the crop's wide margin is mostly background
+        edge = self.keep_edge if self.fill_unusable else 0.0
+        if edge > 0:
+            face, xy_f, fbox = face_box(crop, src_cw, iod_s, margin=0.5)
+        else:  # the user's skin is kept wherever it is: read the whole crop
+            face, xy_f, fbox = crop, src_cw, (slice(None), slice(None))
+        hair_f = None
         if self.skin_cut:
             # the user's hair strands are painted over with the surrounding skin (never pasted, and no
             # patch of the scene face showing through); background beyond the outline stays out
-            p_src = skin_probability(crop, src_cw, src_lm.iod * f_w)
-            hair_src, keep_src = source_keep(crop, src_cw, src_lm.iod * f_w,
-                                             edge=self.keep_edge if self.fill_unusable else 0.0, p=p_src)
+            p_f = skin_probability(face, xy_f, iod_s)
+            hair_f, keep_f = source_keep(face, xy_f, iod_s, edge=edge, p=p_f)
+            hair_src = np.zeros(crop.shape[:2], np.uint8)
+            hair_src[fbox] = hair_f
+            keep_src = np.zeros(crop.shape[:2], np.float32)
+            keep_src[fbox] = keep_f
         # a fringe down to the user's brows, or a lock of hair over one of them: forehead and brows stay
         # the scene's (the cut sits just below the brows on both faces), never a forehead painted over
         # in one flat tone nor a strand's remnant across a brow
-        fringe = self.brow_cut is not None and has_fringe(crop, src_cw, src_lm.iod * f_w, self.side_fringe,
-                                                          hair=hair_src)
+        fringe = self.brow_cut is not None and has_fringe(face, xy_f, iod_s, self.side_fringe, hair=hair_f)
         brow_cut = self.brow_cut if fringe else None
         # bangs that stop above the brows (brown ones pass the skin's colour test): the paste's forehead
         # ends below where their strands begin, the scene's forehead shows above
         forehead = self.forehead_keep
         if self.forehead_texture > 0 and not fringe:
-            clear = clear_forehead(crop, src_cw, src_lm.iod * f_w, k=self.forehead_texture)
+            clear = clear_forehead(face, xy_f, iod_s, k=self.forehead_texture)
             forehead = float(np.clip(clear - 0.1, 0.0, self.forehead_keep))
         mask, hard = self._region_mask((wh, ww), tgt_w, iod_w, brow_cut, forehead)
         # ...and inside the user's own outline where it lies (temples, far cheek of a turned head)
@@ -522,7 +534,8 @@ class MeshSwapper:
             if hair_src.any():
                 hair_w = cv2.remap(hair_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                    borderValue=0)
-                crop = fill_with_skin(crop, hair_src, src_cw, src_lm.iod * f_w, p=p_src)
+                crop = crop.copy()
+                crop[fbox] = fill_with_skin(face, hair_f, xy_f, iod_s, p=p_f)
                 warped = cv2.remap(crop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         else:
             keep = np.ones((wh, ww), np.float32)

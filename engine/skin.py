@@ -81,6 +81,32 @@ def erode(m: np.ndarray, px: float) -> np.ndarray:
     return (cv2.distanceTransform((m > 0).astype(np.uint8), cv2.DIST_L2, 3) > r).astype(np.uint8) * 255
 
 
+class Outline:
+    """The face outline's mask (:data:`FACE_OVAL`) with its grown and shrunk versions, all from one pair of
+    distance transforms (the same pixels as :func:`dilate` / :func:`erode` of it)."""
+
+    def __init__(self, shape: tuple[int, int], xy: np.ndarray):
+        self.mask = poly_mask(shape, xy[FACE_OVAL])
+        self._out: np.ndarray | None = None
+        self._in: np.ndarray | None = None
+
+    def grown(self, px: float) -> np.ndarray:
+        r = int(round(px))
+        if r <= 3:
+            return dilate(self.mask, px)
+        if self._out is None:
+            self._out = cv2.distanceTransform((self.mask == 0).astype(np.uint8), cv2.DIST_L2, 3)
+        return (self._out <= r).astype(np.uint8) * 255
+
+    def shrunk(self, px: float) -> np.ndarray:
+        r = int(round(px))
+        if r < 1:
+            return self.mask
+        if self._in is None:
+            self._in = cv2.distanceTransform((self.mask > 0).astype(np.uint8), cv2.DIST_L2, 3)
+        return (self._in > r).astype(np.uint8) * 255
+
+
 def sample_model(lab: np.ndarray, xy: np.ndarray, iod: float) -> SkinModel:
     """Robust (median / MAD) LAB skin statistics from small discs around :data:`SKIN_SAMPLES`."""
     h, w = lab.shape[:2]
@@ -122,7 +148,7 @@ def skin_probability(img: np.ndarray, xy: np.ndarray, iod: float, model: SkinMod
     return p
 
 
-def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
+def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float, outline: Outline | None = None) -> np.ndarray:
     """uint8 mask of hair strands and things reaching into the face from its upper or side edge (a
     fringe, a hat brim, a hand from the side). Non-skin patches that stay inside the face (shadows,
     freckles, make-up, the features) are not hair and are kept.
@@ -138,8 +164,9 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     feats = feature_mask(shape, xy, iod, grow=0.03, nose=False)
     for g in (RIGHT_EYE, LEFT_EYE):  # lashes, lid creases and crow's feet are not hair either
         feats = cv2.bitwise_or(feats, dilate(poly_mask(shape, xy[g], hull=True), 0.15 * iod))
-    region = poly_mask(shape, xy[FACE_OVAL])
-    near = dilate(region, 0.15 * iod) > 0
+    outline = outline or Outline(shape, xy)
+    region = outline.mask
+    near = outline.grown(0.15 * iod) > 0
     # not skin-coloured, and either off the skin's hue or textured (strands): a smooth shadow on the
     # cheek is darker than the skin model but neither
     d = (lab.astype(np.float32) - model.mean) / model.std
@@ -152,7 +179,7 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     nonskin = nonskin.astype(np.uint8)
     if not nonskin.any():
         return np.zeros(shape, np.uint8)
-    inner = erode(region, max(1, int(0.12 * iod)))
+    inner = outline.shrunk(max(1, int(0.12 * iod)))
     o, _, v, _ = face_frame(xy)
     mouth_v = float((xy[[61, 291]].mean(0) - o) @ v)
     h, w = shape
@@ -162,7 +189,7 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     _, labels = cv2.connectedComponents(nonskin, connectivity=8)
     # ...and reach into the face (a strand across it), not only lie along its edge (temple hair,
     # ears, the face's own shadowed edge), where the feathered paste fades anyway
-    deep = erode(region, max(1, int(0.25 * iod)))
+    deep = outline.shrunk(max(1, int(0.25 * iod)))
     seeded = np.unique(labels[seed])
     deep_hit = np.unique(labels[deep > 0])
     chroma_dev = np.hypot(d[..., 1], d[..., 2])
@@ -206,14 +233,16 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
     if hair.sum() >= 20:
         px = lab[hair].astype(np.float32)
         hm, hs = np.median(px, 0), np.maximum(np.median(np.abs(px - np.median(px, 0)), 0) * 1.4826, 3.0)
-        dh = np.sqrt((((lab.astype(np.float32) - hm) / hs) ** 2).sum(-1))
         # the same strands where they cross the nose or a cheek: near pass 1's hair, never on the
         # eyes with their lashes and liner, the brows, the lips or the nostrils
         tight = cv2.bitwise_or(feature_mask(shape, xy, iod, grow=0.0, nose=False),
                                dilate(feature_mask(shape, xy, iod, grow=0.0, nose=True)
                                       & ~poly_mask(shape, xy[RIGHT_BROW + LEFT_BROW], hull=True), 0.1 * iod)) > 0
         close = dilate(hair.astype(np.uint8) * 255, 0.35 * iod) > 0
-        hair |= (dh < 3.0) & (p < 0.5) & ~tight & close & (region > 0) & above & ~shine
+        cand = (p < 0.5) & ~tight & close & (region > 0) & above & ~shine
+        ys, xs = np.nonzero(cand)  # the colour test only where it can change anything
+        dh = np.sqrt((((lab[ys, xs].astype(np.float32) - hm) / hs) ** 2).sum(-1))
+        hair[ys[dh < 3.0], xs[dh < 3.0]] = True
     return hair.astype(np.uint8) * 255
 
 
@@ -231,8 +260,9 @@ def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0,
     skin below the mouth (jaw, neck) is kept: an ear is skin-coloured too. ``p``: :func:`skin_probability` of
     ``img``, when the caller has it already."""
     shape = img.shape[:2]
-    hair = dilate(hair_mask(img, xy, iod), 0.05 * iod)
-    region = poly_mask(shape, xy[FACE_OVAL])
+    outline = Outline(shape, xy)
+    hair = dilate(hair_mask(img, xy, iod, outline), 0.05 * iod)
+    region = outline.mask
     skin = (skin_probability(img, xy, iod) if p is None else p) > 0.5
     if edge > 0:
         o, _, v, _ = face_frame(xy)
@@ -241,8 +271,8 @@ def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0,
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         below = ((xx - o[0]) * v[0] + (yy - o[1]) * v[1]) > mouth_v
         # and close to the outline: further out a pale background or an earlobe passes for skin too
-        skin &= (region > 0) | (below & (dilate(region, BEYOND * iod) > 0))
-        region = erode(region, edge * iod)
+        skin &= (region > 0) | (below & (outline.grown(BEYOND * iod) > 0))
+        region = outline.shrunk(edge * iod)
     inside = region.astype(np.float32) / 255.0
     keep = np.maximum(inside, skin.astype(np.float32))
     return hair, np.clip(cv2.GaussianBlur(keep, (0, 0), max(0.8, 0.02 * iod)), 0.0, 1.0)
@@ -308,7 +338,7 @@ def _fringe(nonskin: np.ndarray, xy: np.ndarray, iod: float) -> tuple[float, flo
     return both, r, lf
 
 
-def _face_box(img: np.ndarray, xy: np.ndarray, iod: float, margin: float = 0.3):
+def face_box(img: np.ndarray, xy: np.ndarray, iod: float, margin: float = 0.3):
     """(img cropped to the face outline's box plus ``margin`` eye distances, xy in it, the slices)."""
     lo = xy[FACE_OVAL].min(0) - margin * iod
     hi = xy[FACE_OVAL].max(0) + margin * iod
@@ -327,7 +357,7 @@ def has_fringe(img: np.ndarray, xy: np.ndarray, iod: float, side: float = SIDE_F
     the hair's remnants onto the scene face (a dark streak across the brow, a flat painted patch beside
     it); the swap keeps the scene's forehead and brows instead. A side fringe that stops above the brows
     is not enough: the brows are the user's own and are pasted."""
-    img, xy, box = _face_box(img, np.asarray(xy, np.float64), iod)
+    img, xy, box = face_box(img, np.asarray(xy, np.float64), iod)
     lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)
     both, right, left = _fringe(sample_model(lab, xy, iod).distance(lab) > 4.0, xy, iod)
     if both > FRINGE:
@@ -353,7 +383,7 @@ def clear_forehead(img: np.ndarray, xy: np.ndarray, iod: float, k: float = 2.5, 
     the pixels are ``k`` times as textured as the cheeks' skin (strands) is where hair begins. Brown
     bangs have the skin's hue and pass its colour model; their strands do not pass for skin's texture.
     1.0: no hair found up to the outline."""
-    img, xy, _ = _face_box(img, np.asarray(xy, np.float64), iod, margin=0.1)
+    img, xy, _ = face_box(img, np.asarray(xy, np.float64), iod, margin=0.1)
     shape = img.shape[:2]
     L = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
     fine = np.abs(L - cv2.GaussianBlur(L, (0, 0), max(0.7, 0.03 * iod)))
