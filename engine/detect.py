@@ -12,6 +12,8 @@ from .models import YUNET_FILE, resolve_model
 from .types import Face, ModelError
 
 DETECT_MAX_SIDE = 1280
+COARSE_SIDE = 640  # a user's photo larger than this is searched at this size first...
+COARSE_IOD = 40.0  # ...and the face found there is taken when its eyes are this many px apart in it
 
 
 def map_face(face: Face, sx: float, sy: float) -> Face:
@@ -54,3 +56,22 @@ class YuNetDetector:
             faces = [map_face(f, sx, sy) for f in faces]
         faces.sort(key=lambda f: f.score, reverse=True)
         return faces
+
+    def largest(self, img: np.ndarray, coarse_side: int = COARSE_SIDE, coarse_iod: float = COARSE_IOD) -> Face | None:
+        """The largest face in ``img`` (a user's photo), or None. A selfie's face is large: it is found on a
+        copy at most ``coarse_side`` px wide (a quarter of the work at 1280 px) and taken when
+        its eyes are at least ``coarse_iod`` px apart there; otherwise (a small or no face there) the
+        photo is searched at the detector's full size."""
+        img = to_bgr_u8(img)
+        if coarse_side < self.max_side and max(img.shape[:2]) > coarse_side:
+            small, (sx, sy) = shrink_max(img, coarse_side)
+            h, w = small.shape[:2]
+            if h >= 10 and w >= 10:
+                self._net.setInputSize((w, h))
+                _, rows = self._net.detect(small)
+                if rows is not None and len(rows):
+                    face = max((Face.from_row(r) for r in np.asarray(rows, np.float32)), key=lambda f: f.area)
+                    if face.eye_distance >= coarse_iod:
+                        return map_face(face, sx, sy)
+        faces = self.detect(img)
+        return max(faces, key=lambda f: f.area) if faces else None

@@ -96,7 +96,7 @@ def build_identity(images: list[np.ndarray], detector: YuNetDetector,
     vecs = []
     for i, img in enumerate(images):
         img = to_bgr_u8(img)
-        face = largest_face(detector.detect(img))
+        face = detector.largest(img)
         if face is None:
             raise NoFaceError("no_face", f"no face found in photo {i}", {"index": i})
         ident.images.append(img)

@@ -205,7 +205,11 @@ class MeshSwapper:
                  edge_gain_l: float = 1.0, temple_keep: float = 0.9, brow_cut: float | None = 0.04,
                  feature_colour: bool = True, fill_unusable: bool = True, keep_edge: float = 0.15,
                  pose3d: bool = True, field_clip: float = 80.0,
-                 brow_colour: bool = False, side_fringe: float = 0.38, forehead_texture: float = 2.5):
+                 brow_colour: bool = False, side_fringe: float = 0.38, forehead_texture: float = 2.5,
+                 analysis_iod: float = 100.0):
+        # the user's photo is read (skin, hair, fringe, bangs) at no more than this many px between the
+        # eyes (0: at the crop's size, about 1.25 x work_iod)
+        self.analysis_iod = float(analysis_iod)
         # strands this many times as textured as the cheeks mark where a user's bangs begin (0: off)
         self.forehead_texture = float(forehead_texture)
         self.side_fringe = float(side_fringe)  # see skin.has_fringe; > 1: a fringe across the forehead only
@@ -499,12 +503,27 @@ class MeshSwapper:
             face, xy_f, fbox = face_box(crop, src_cw, iod_s, margin=0.5)
         else:  # the user's skin is kept wherever it is: read the whole crop
             face, xy_f, fbox = crop, src_cw, (slice(None), slice(None))
-        hair_f = None
+        # ...at no more than ``analysis_iod`` px between the eyes (the masks are smooth at that scale)
+        a = min(1.0, self.analysis_iod / max(iod_s, 1.0)) if self.analysis_iod > 0 else 1.0
+        if a < 0.9:
+            face_a = cv2.resize(face, None, fx=a, fy=a, interpolation=cv2.INTER_AREA)
+            ka = np.array([face_a.shape[1] / face.shape[1], face_a.shape[0] / face.shape[0]])
+            xy_a, iod_a = (xy_f + 0.5) * ka - 0.5, iod_s * float(ka.mean())
+        else:
+            face_a, xy_a, iod_a = face, xy_f, iod_s
+
+        def full(m: np.ndarray) -> np.ndarray:  # analysis size -> the face box's size
+            return m if face_a is face else cv2.resize(m, (face.shape[1], face.shape[0]),
+                                                       interpolation=cv2.INTER_LINEAR)
+
+        hair_f = hair_a = None
         if self.skin_cut:
             # the user's hair strands are painted over with the surrounding skin (never pasted, and no
             # patch of the scene face showing through); background beyond the outline stays out
-            p_f = skin_probability(face, xy_f, iod_s)
-            hair_f, keep_f = source_keep(face, xy_f, iod_s, edge=edge, p=p_f)
+            p_a = skin_probability(face_a, xy_a, iod_a)
+            hair_a, keep_a = source_keep(face_a, xy_a, iod_a, edge=edge, p=p_a)
+            p_f, keep_f = full(p_a), full(keep_a)
+            hair_f = hair_a if face_a is face else (full(hair_a) > 127).astype(np.uint8) * 255
             hair_src = np.zeros(crop.shape[:2], np.uint8)
             hair_src[fbox] = hair_f
             keep_src = np.zeros(crop.shape[:2], np.float32)
@@ -512,13 +531,13 @@ class MeshSwapper:
         # a fringe down to the user's brows, or a lock of hair over one of them: forehead and brows stay
         # the scene's (the cut sits just below the brows on both faces), never a forehead painted over
         # in one flat tone nor a strand's remnant across a brow
-        fringe = self.brow_cut is not None and has_fringe(face, xy_f, iod_s, self.side_fringe, hair=hair_f)
+        fringe = self.brow_cut is not None and has_fringe(face_a, xy_a, iod_a, self.side_fringe, hair=hair_a)
         brow_cut = self.brow_cut if fringe else None
         # bangs that stop above the brows (brown ones pass the skin's colour test): the paste's forehead
         # ends below where their strands begin, the scene's forehead shows above
         forehead = self.forehead_keep
         if self.forehead_texture > 0 and not fringe:
-            clear = clear_forehead(face, xy_f, iod_s, k=self.forehead_texture)
+            clear = clear_forehead(face_a, xy_a, iod_a, k=self.forehead_texture)
             forehead = float(np.clip(clear - 0.1, 0.0, self.forehead_keep))
         mask, hard = self._region_mask((wh, ww), tgt_w, iod_w, brow_cut, forehead)
         # ...and inside the user's own outline where it lies (temples, far cheek of a turned head)

@@ -80,3 +80,41 @@ def test_model_paths_are_overridable(tmp_path):
     assert len(det.detect(load_portrait("biden.jpg"))) == 1
     # models_dir without the file falls back to the bundled copy
     assert YuNetDetector(models_dir=tmp_path / "empty").model_path.startswith(str(bundled_models_dir()))
+
+
+def test_largest_face_of_a_big_photo_is_found_on_the_coarse_copy_where_the_full_search_finds_it(engine):
+    img = load_portrait("obama3.jpg")[0:1100, 300:1250]  # a selfie-like crop, 950x1100: the face is
+    det = engine.detector  # large in a 640 px copy
+    calls = []
+    real = det._net
+
+    class Recording:  # the real network, with the input sizes it was asked to search at written down
+        def setInputSize(self, size):
+            calls.append(tuple(size))
+            return real.setInputSize(size)
+
+        def detect(self, img):
+            return real.detect(img)
+
+    det._net = Recording()
+    try:
+        coarse = det.largest(img)
+    finally:
+        det._net = real
+    full = max(det.detect(img), key=lambda f: f.area)
+    assert coarse is not None and calls and max(calls[0]) <= 640 and len(calls) == 1  # no second, full search
+    assert np.abs(coarse.kps - full.kps).max() < 0.12 * full.eye_distance
+    assert np.abs(coarse.box - full.box).max() < 0.25 * full.eye_distance
+
+
+def test_largest_face_falls_back_to_the_full_search_when_the_face_is_small_in_the_coarse_copy(engine):
+    face = load_portrait("obama3.jpg")
+    # the portrait at a quarter of its size in the corner of a wide empty photo: small in a 640 px copy
+    small = cv2.resize(face, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    canvas = np.full((1800, 3200, 3), 200, np.uint8)
+    canvas[100:100 + small.shape[0], 150:150 + small.shape[1]] = small
+    found = engine.detector.largest(canvas, coarse_side=640, coarse_iod=40.0)
+    full = max(engine.detector.detect(canvas), key=lambda f: f.area)
+    assert found is not None
+    assert np.abs(found.kps - full.kps).max() < 1e-3  # the full search's own face, not the coarse one
+    assert engine.detector.largest(np.full((900, 1600, 3), 128, np.uint8)) is None

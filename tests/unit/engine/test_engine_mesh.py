@@ -500,3 +500,20 @@ def test_shine_on_a_cheek_joined_to_the_background_beyond_the_outline_is_not_hai
     lab[shine] = (min(skin[0] + 60.0, 250.0), 129.0, 131.0)
     white = cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
     assert (hair_mask(white, xy, 120.0) > 0)[shine].mean() > 0.6
+
+
+def test_outline_grown_and_shrunk_are_the_pixels_of_dilate_and_erode():
+    from engine.landmarks import FACE_OVAL
+    from engine.skin import Outline, dilate, erode, poly_mask
+
+    t = np.linspace(0, 2 * np.pi, 468, endpoint=False)
+    xy = np.stack([200 + 90 * np.cos(t), 220 + 120 * np.sin(t)], 1)
+    xy[FACE_OVAL] = np.stack([200 + 90 * np.cos(t[:len(FACE_OVAL)] * 468 / len(FACE_OVAL)),
+                              220 + 120 * np.sin(t[:len(FACE_OVAL)] * 468 / len(FACE_OVAL))], 1)
+    ol = Outline((440, 400), xy)
+    region = poly_mask((440, 400), xy[FACE_OVAL])
+    assert (ol.mask == region).all() and region.any()
+    for px in (0.4, 2.0, 3.0, 7.3, 18.0, 30.0):
+        assert (ol.grown(px) == dilate(region, px)).all(), px
+        assert (ol.shrunk(px) == erode(region, px)).all(), px
+    assert ol.grown(18.0).sum() > region.sum() > ol.shrunk(18.0).sum() > 0

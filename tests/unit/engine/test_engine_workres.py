@@ -120,6 +120,40 @@ def test_user_hair_strands_never_reach_the_result(engine, user):
     assert fracs[True] < 0.25 * fracs[False] and fracs[True] < 0.01, fracs
 
 
+def test_user_photo_read_at_analysis_size_gives_the_full_size_result(engine):
+    """A large scene face gets a user crop of ~150 px between the eyes; skin, hair and fringe are read on a
+    copy of ~100 px (``analysis_iod``). The strands are still painted over and the result is the one the
+    full-size reading gives, bar a few grey levels along the strands' edges."""
+    scene = _resize_w(load("scenes/xverse_couple_mw_studio.jpg"), 2048)
+    target = engine.match_slots(scene, engine.suggest_slots(scene))[1]
+    tlm = engine.landmarks(scene, target)
+    clean = load("synthetic_faces/sfhq_pt1_00001316.jpg")
+    _, ulm = _face(engine, clean)
+    hairy = _paint_strands(clean, ulm)
+    outs = {}
+    for aiod in (0.0, 100.0):
+        sw = MeshSwapper(analysis_iod=aiod)
+        outs[aiod], info = sw.swap_detailed(scene, tlm, hairy, ulm)
+        assert info["work_scale"] < 1.0  # the working-size path, with a user crop above 100 px
+    sel = info["mask"] > 0.5
+    d = np.abs(outs[0.0].astype(np.int16) - outs[100.0].astype(np.int16)).max(axis=2)[sel]
+    assert sel.sum() > 5000
+    assert d.mean() < 2.0 and np.percentile(d, 99) < 25, (d.mean(), np.percentile(d, 99))
+    # strand pixels (as in test_user_hair_strands_never_reach_the_result): nearer the strands' red than
+    # the clean photo's result; the control without the hair cut shows them
+    red = np.float32([20, 20, 230])
+
+    def strands(sw, out_h):
+        out_c, _ = sw.swap_detailed(scene, tlm, clean, ulm)
+        d = (np.linalg.norm(out_c.astype(np.float32) - red, axis=2)
+             - np.linalg.norm(out_h.astype(np.float32) - red, axis=2))
+        return float((d[sel] > 30).mean())
+
+    control = MeshSwapper(skin_cut=False, color_transfer=False)
+    assert strands(control, control.swap_detailed(scene, tlm, hairy, ulm)[0]) > 0.01
+    assert strands(MeshSwapper(analysis_iod=100.0), outs[100.0]) < 0.01
+
+
 def _cover_mouth(img, lm, colour):
     out = img.copy()
     c = lm.xy[[13, 152]].mean(0)
