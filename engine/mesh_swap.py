@@ -201,7 +201,7 @@ class MeshSwapper:
                  texture_match: bool = True, lighting_sigma: float = 0.6, work_iod: float = 120.0,
                  jaw_grow: float = 0.03, jaw_feather: float = 0.05, skin_cut: bool = True,
                  stretch_min: float = 0.2, max_grain: float = 2.0, chroma_max: float = 1.15,
-                 lighting_chroma: float = 1.0, edge_match: float = 0.45, edge_sigma: float = 0.12,
+                 lighting_chroma: float = 1.0, edge_match: float = 0.5, edge_sigma: float = 0.12,
                  edge_gain_l: float = 1.0, temple_keep: float = 0.9, brow_cut: float | None = 0.04,
                  feature_colour: bool = True, fill_unusable: bool = True, keep_edge: float = 0.15,
                  pose3d: bool = True, field_clip: float = 80.0,

@@ -327,3 +327,26 @@ def test_paste_tone_meets_the_scene_skin_around_it(engine, user, slot):
         steps[name] = tone_step(scene, out, tlm.xy[:468].astype(np.float64))[0]
     assert steps["field"] < 6.0, steps
     assert steps["field"] < steps["global"] - 1.0, steps
+
+
+def test_paste_tone_meets_the_scene_skin_on_a_large_scene(engine):
+    """The same through the whole engine (tone transfer first, the step judged against the retoned scene,
+    as the benchmark does) on a 2048 px scene: the colour is matched fully out to 0.5 eye distances
+    inside the paste's edge; with 0.45 this couple's second face stepped ΔE 6.7 from the scene's skin."""
+    from bench.engine_metrics import tone_step
+
+    scene = _resize_w(load("scenes/xverse_couple_mw_studio.jpg"), 2048)
+    users = [[load("synthetic_faces/sfhq_pt1_00001777.jpg")], [load("synthetic_faces/sfhq_pt1_00002342.jpg")]]
+    slots = engine.suggest_slots(scene)
+    tlm = engine.landmarks(scene, engine.match_slots(scene, slots)[1]).xy[:468].astype(np.float64)
+    keep, em = engine.keep_toned, engine.mesh_swapper.edge_match
+    steps = {}
+    try:
+        engine.keep_toned = True
+        for band in (em, 0.45):
+            engine.mesh_swapper.edge_match = band
+            out = engine.run(scene, slots, users)
+            steps[band] = tone_step(engine.last_report["toned"], out, tlm)[0]
+    finally:
+        engine.keep_toned, engine.mesh_swapper.edge_match = keep, em
+    assert em == 0.5 and steps[0.5] < 6.0 < steps[0.45], steps
