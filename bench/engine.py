@@ -262,6 +262,9 @@ def main() -> int:
     ap.add_argument("--scene-side", type=int, default=SCENE_SIDE,
                     help="scale the scenes to this many px on their long side (tuning only: larger faces "
                          "run the working-size path; prints, writes nothing)")
+    ap.add_argument("--flip", action="store_true",
+                    help="mirror the scenes left-right (tuning only: other light directions against the same "
+                         "users; prints, writes nothing)")
     ap.add_argument("--dump", default="", help="write every couple photo of the run into this folder")
     args = ap.parse_args()
 
@@ -289,7 +292,7 @@ def main() -> int:
         if not hasattr(eng.mesh_swapper, name):
             ap.error(f"--set: MeshSwapper has no parameter {name!r}")
         setattr(eng.mesh_swapper, name, type(getattr(eng.mesh_swapper, name))(float(value)))
-    if args.set or args.scene_side != SCENE_SIDE:
+    if args.set or args.scene_side != SCENE_SIDE or args.flip:
         args.no_write = True
     rec = DlibRecognizer()
     parts = ["held-out", "tuning"] if args.part == "both" else [args.part]
@@ -310,6 +313,8 @@ def main() -> int:
     scenes: dict[str, dict] = {}
     for name in sorted({s for p in SCENES.values() for s in p}):
         img, _ = resize_max(load(scene_path(data, name)), args.scene_side)
+        if args.flip:
+            img = np.ascontiguousarray(img[:, ::-1])
         if max(img.shape[:2]) < args.scene_side:  # 960 px scenes: up to 1024 like the product's work size
             s = args.scene_side / max(img.shape[:2])
             img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)

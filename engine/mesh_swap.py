@@ -206,7 +206,10 @@ class MeshSwapper:
                  feature_colour: bool = True, fill_unusable: bool = True, keep_edge: float = 0.15,
                  pose3d: bool = True, field_clip: float = 80.0,
                  brow_colour: bool = False, side_fringe: float = 0.38, forehead_texture: float = 2.5,
-                 analysis_iod: float = 100.0):
+                 analysis_iod: float = 100.0, local_feature_chroma: bool = True,
+                 feature_chroma_cap: float = 0.8):
+        self.local_feature_chroma = bool(local_feature_chroma)  # see _keep_feature_colour
+        self.feature_chroma_cap = float(feature_chroma_cap)
         # the user's photo is read (skin, hair, fringe, bangs) at no more than this many px between the
         # eyes (0: at the crop's size, about 1.25 x work_iod)
         self.analysis_iod = float(analysis_iod)
@@ -332,8 +335,9 @@ class MeshSwapper:
                              iod: float) -> np.ndarray:
         """Undo the skin's colour shift on what is not skin in the user's photo (eye whites, irises,
         brows, lashes, liner, teeth; the lips are skin-like tissue and follow the skin): they keep
-        their own hue, their chroma scaled as the skin's chroma was and dimmed with their lightness,
-        which follows the transfer. A shift fitted on skin and
+        their own hue, their chroma scaled as the skin's chroma was around them (``local_feature_chroma``;
+        never above the user's, nor above ``feature_chroma_cap`` of the new skin's there) and dimmed with
+        their lightness, which follows the transfer. A shift fitted on skin and
         added to a neutral eye white tints it cyan or blue; added to dark brows, blue; to dark liner,
         red. ``lab_new`` (after the transfer) and ``lab_user`` (before) are float Lab on the 8-bit
         scale; returns ``lab_new`` with the features changed."""
@@ -366,7 +370,22 @@ class MeshSwapper:
         p = cv2.GaussianBlur(p, (0, 0), blur)[..., None]
         dim = np.clip((ln[..., 0] + 8.0) / (lu[..., 0] + 8.0), 0.0, 1.0)  # darker: less chroma
         feat = ln.copy()
-        feat[..., 1:] = 128.0 + (lu[..., 1:] - 128.0) * (k * dim)[..., None]
+        if self.local_feature_chroma:
+            # the same, measured on the skin around each feature: a photo lit orange from one side (or cool
+            # in the shade) gave that eye the light's colour, kept as the eye's own (a red or lavender eye
+            # on an evenly lit face). Never more chroma than the user's, nor than the new skin around it has
+            sk_box = skin[box].astype(np.float32)
+            sig = 0.25 * iod
+            cu = np.linalg.norm(_normalized_blur(np.ascontiguousarray(lu[..., 1:]) - 128.0, sk_box, sig), axis=-1)
+            cn = np.linalg.norm(_normalized_blur(np.ascontiguousarray(ln[..., 1:]) - 128.0, sk_box, sig), axis=-1)
+            k_loc = np.clip(cn / np.maximum(cu, 1.0), 0.0, 1.0)
+            ab = (lu[..., 1:] - 128.0) * (k_loc * dim)[..., None]
+            c = np.linalg.norm(ab, axis=-1)
+            cap = np.maximum(self.feature_chroma_cap * cn, 4.0)
+            ab *= np.minimum(1.0, cap / np.maximum(c, 1e-3))[..., None]
+            feat[..., 1:] = 128.0 + ab
+        else:
+            feat[..., 1:] = 128.0 + (lu[..., 1:] - 128.0) * (k * dim)[..., None]
         out = lab_new.copy()
         out[box] = p * ln + (1.0 - p) * feat
         return out if self.brow_colour else self._brows_not_cool(out, dst, iod)

@@ -517,3 +517,37 @@ def test_outline_grown_and_shrunk_are_the_pixels_of_dilate_and_erode():
         assert (ol.grown(px) == dilate(region, px)).all(), px
         assert (ol.shrunk(px) == erode(region, px)).all(), px
     assert ol.grown(18.0).sum() > region.sum() > ol.shrunk(18.0).sum() > 0
+
+
+def _lit_eye_socket(user: np.ndarray, ulm) -> np.ndarray:
+    """The photo with a warm light on one eye's socket only (a low sun from the side): the skin model,
+    sampled over the whole face, does not take that eye's lids and white for skin."""
+    h, w = user.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    c = ulm.xy[LEFT_EYE].mean(0)
+    spot = np.clip(1.5 - np.hypot(xx - c[0], yy - c[1]) / (0.45 * ulm.iod), 0.0, 1.0)[..., None]
+    gain = 1.0 + spot * (np.float32([0.55, 0.9, 1.35]) - 1.0)  # B, G, R
+    return np.clip(user.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("name,slot", [("sfhq_pt1_00001316.jpg", 1), ("sfhq_pt1_00002870.jpg", 1)])
+def test_an_eye_in_coloured_light_does_not_keep_the_lights_colour(engine, name, slot):
+    """An eye lit orange from one side kept that orange as its own colour (a red eye on an evenly lit
+    scene face): the features' chroma now follows the skin around each eye, not the face's median."""
+    scene = load_testdata("scenes/xverse_couple_mw_studio.jpg")
+    user = load_testdata(f"synthetic_faces/{name}")
+    ulm = engine.landmarks(user, max(engine.inspect(user), key=lambda f: f.area))
+    lit = _lit_eye_socket(user, ulm)
+    face = sorted(engine.inspect(scene), key=lambda f: float(f.center[0]))[slot]
+    tlm = engine.landmarks(scene, face)
+
+    def eye_chroma(photo, local):
+        out, _ = MeshSwapper(local_feature_chroma=local).swap_detailed(scene, tlm, photo, ulm)
+        lab = cv2.cvtColor(out, cv2.COLOR_BGR2LAB).astype(np.float32)
+        eye = poly_mask(lab.shape[:2], tlm.xy[LEFT_EYE], hull=True) > 0  # the user's lit eye lands here
+        return float(np.linalg.norm(np.median(lab[eye][:, 1:], 0) - 128.0))
+
+    clean = eye_chroma(user, True)
+    kept, local = eye_chroma(lit, False), eye_chroma(lit, True)
+    assert kept - clean > 8.0  # the old rule keeps the light's colour in the eye (the test can fail)
+    assert local - clean < 0.7 * (kept - clean), (clean, kept, local)
