@@ -50,10 +50,6 @@ class SFaceEmbedder:
         return self.embed_crop(self.align(img, face))
 
 
-def largest_face(faces: list[Face]) -> Face | None:
-    return max(faces, key=lambda f: f.area) if faces else None
-
-
 SAME_PERSON_COS = 0.363  # OpenCV's SFace cosine threshold (same identity at >= 0.363)
 
 
