@@ -38,12 +38,13 @@ class YuNetDetector:
         except cv2.error as exc:
             raise ModelError(message=f"cannot load YuNet: {exc}", detail={"path": self.model_path}) from None
 
-    def detect(self, img: np.ndarray) -> list[Face]:
-        """Faces in ``img`` (BGR), in original pixel coordinates, sorted by score descending."""
+    def detect(self, img: np.ndarray, max_side: int | None = None) -> list[Face]:
+        """Faces in ``img`` (BGR), in original pixel coordinates, sorted by score descending. ``max_side``:
+        search a copy at most this large (default the detector's own ``max_side``)."""
         img = to_bgr_u8(img)
         # a large photo is searched on a downscaled copy (fast integer box reduction first); the boxes and
         # keypoints are mapped back to the original pixels
-        small, (sx, sy) = shrink_max(img, self.max_side)
+        small, (sx, sy) = shrink_max(img, max_side or self.max_side)
         h, w = small.shape[:2]
         if h < 10 or w < 10:
             return []
@@ -63,15 +64,12 @@ class YuNetDetector:
         its eyes are at least ``coarse_iod`` px apart there; otherwise (a small or no face there) the
         photo is searched at the detector's full size."""
         img = to_bgr_u8(img)
-        if coarse_side < self.max_side and max(img.shape[:2]) > coarse_side:
-            small, (sx, sy) = shrink_max(img, coarse_side)
-            h, w = small.shape[:2]
-            if h >= 10 and w >= 10:
-                self._net.setInputSize((w, h))
-                _, rows = self._net.detect(small)
-                if rows is not None and len(rows):
-                    face = max((Face.from_row(r) for r in np.asarray(rows, np.float32)), key=lambda f: f.area)
-                    if face.eye_distance >= coarse_iod:
-                        return map_face(face, sx, sy)
+        side = max(img.shape[:2])
+        if coarse_side < self.max_side and side > coarse_side:
+            coarse = self.detect(img, max_side=coarse_side)
+            if coarse:
+                face = max(coarse, key=lambda f: f.area)
+                if face.eye_distance * coarse_side / side >= coarse_iod:  # eye distance in the copy
+                    return face
         faces = self.detect(img)
         return max(faces, key=lambda f: f.area) if faces else None

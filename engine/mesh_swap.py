@@ -348,12 +348,6 @@ class MeshSwapper:
         ys, xs = np.nonzero(feats)
         if len(xs) == 0:
             return lab_new if self.brow_colour else self._brows_not_cool(lab_new, dst, iod)
-        # the skin's change of chroma (its hue kept): the whites stay about neutral whatever the two
-        # skin tones, and a photo's warm cast fades with the skin's
-        sel = skin > 0.5
-        c_user = float(np.linalg.norm(np.median(lab_user[sel][:, 1:], 0) - 128.0)) if sel.any() else 0.0
-        c_new = float(np.linalg.norm(np.median(lab_new[sel][:, 1:], 0) - 128.0)) if sel.any() else 0.0
-        k = float(np.clip(c_new / c_user, 0.0, 1.2)) if c_user > 1.0 else 1.0
         blur = max(0.7, 0.012 * iod)
         m = int(3 * blur) + 2  # the features' box, with room for the blur
         y0, y1 = max(0, ys.min() - m), min(shape[0], ys.max() + m + 1)
@@ -385,6 +379,12 @@ class MeshSwapper:
             ab *= np.minimum(1.0, cap / np.maximum(c, 1e-3))[..., None]
             feat[..., 1:] = 128.0 + ab
         else:
+            # the skin's change of chroma over the whole face (its hue kept): the whites stay about neutral
+            # whatever the two skin tones, and a photo's warm cast fades with the skin's
+            sel = skin > 0.5
+            c_user = float(np.linalg.norm(np.median(lab_user[sel][:, 1:], 0) - 128.0)) if sel.any() else 0.0
+            c_new = float(np.linalg.norm(np.median(lab_new[sel][:, 1:], 0) - 128.0)) if sel.any() else 0.0
+            k = float(np.clip(c_new / c_user, 0.0, 1.2)) if c_user > 1.0 else 1.0
             feat[..., 1:] = 128.0 + (lu[..., 1:] - 128.0) * (k * dim)[..., None]
         out = lab_new.copy()
         out[box] = p * ln + (1.0 - p) * feat
