@@ -60,9 +60,15 @@ class Stack:
         return proc
 
     def stop_web(self) -> None:
-        """Take the web server down (deploy, crash): open websockets drop."""
+        """Take the web server down (deploy, crash): open websockets drop. Daphne waits for open
+        websockets to close on SIGTERM; on a busy machine that can outlast the grace period, and then
+        the server is killed (a crash: the same for the page)."""
         self.web.terminate()
-        self.web.wait(10)
+        try:
+            self.web.wait(10)
+        except subprocess.TimeoutExpired:
+            self.web.kill()
+            self.web.wait(10)
 
     def start_web(self) -> None:
         self.web = proc = self._spawn(
