@@ -181,6 +181,32 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3 - 2 * x)
 
 
+def hair_below_brows(hair: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray:
+    """float32 [0, 1]: the uint8 ``hair`` mask (strands found in the user's photo, warped to the scene)
+    below the brows of the face whose mesh points are ``xy``, softened. There the user's photo has
+    only the flat paint the strands were covered with; next to the scene face's own shading (a turned
+    face's near cheek, a dark-skinned user's shaded temples) it showed as pale patches and creases.
+    Above the brows (a fringe) the paint stays: the scene's forehead there cost identity."""
+    h, w = hair.shape[:2]
+    o, _, v, _ = face_frame(xy)
+    low_brow = float(max(((xy[RIGHT_BROW] - o) @ v).max(), ((xy[LEFT_BROW] - o) @ v).max()))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    below = _smoothstep(((xx - o[0]) * v[0] + (yy - o[1]) * v[1] - low_brow) / (0.1 * iod))
+    m = hair.astype(np.float32) / 255.0 * below
+    return np.clip(cv2.GaussianBlur(m, (0, 0), max(0.8, 0.03 * iod)), 0.0, 1.0).astype(np.float32)
+
+
+def solid_usable(usable: np.ndarray, px: float) -> np.ndarray:
+    """``usable`` (float [0, 1], where the user's texture may be pasted) without strips narrower than
+    about ``2 * px`` pixels between unusable parts: an ear's rim, painted-over strands and stretched
+    pixels beyond the user's outline, left alone, showed as pale streaks in the scene's recoloured
+    fill. A morphological opening of the usable part, softened; never more usable than before."""
+    r = max(1, int(round(px)))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    solid = cv2.morphologyEx((usable > 0.5).astype(np.uint8), cv2.MORPH_OPEN, disc)
+    return np.minimum(usable, cv2.GaussianBlur(solid.astype(np.float32), (0, 0), 0.3 * r)).astype(np.float32)
+
+
 class MeshSwapper:
     """Stateless dense swapper; see :meth:`swap`.
 
@@ -207,7 +233,13 @@ class MeshSwapper:
                  pose3d: bool = True, field_clip: float = 80.0,
                  brow_colour: bool = False, side_fringe: float = 0.38, forehead_texture: float = 2.5,
                  analysis_iod: float = 100.0, local_feature_chroma: bool = True,
-                 feature_chroma_cap: float = 0.8):
+                 feature_chroma_cap: float = 0.8, hair_fill: bool = True, usable_open: float = 0.06):
+        # where hair covered the user's cheeks or temples (below the brows) the scene's own skin shows,
+        # recoloured to the user's tone, instead of the flat paint the strands were covered with
+        self.hair_fill = bool(hair_fill)
+        # usable strips of the user's texture narrower than twice this many eye distances, between
+        # unusable ones, go to the fill too (0: off; see solid_usable)
+        self.usable_open = float(usable_open)
         self.local_feature_chroma = bool(local_feature_chroma)  # see _keep_feature_colour
         self.feature_chroma_cap = float(feature_chroma_cap)
         # the user's photo is read (skin, hair, fringe, bangs) at no more than this many px between the
@@ -584,10 +616,14 @@ class MeshSwapper:
         area = np.abs(gx[0] * gy[1] - gx[1] * gy[0])
         core = hard > 127
         usable = keep * (valid > 0)
+        if self.hair_fill and hair_w is not None:
+            usable = usable * (1.0 - hair_below_brows(hair_w, dst_w, iod_w))
         if core.any() and self.stretch_min > 0:
             med = float(np.median(area[core])) or 1.0
             ratio = cv2.GaussianBlur(area / med, (0, 0), max(1.0, 0.04 * iod_w))
             usable = usable * _smoothstep((ratio - self.stretch_min) / 0.25).astype(np.float32)
+        if self.usable_open > 0:
+            usable = solid_usable(usable, self.usable_open * iod_w)
         if not self.fill_unusable:
             mask = mask * usable
         if keep_mouth:  # scene's own mouth interior (teeth / lip line) shows through

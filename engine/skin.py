@@ -208,7 +208,7 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float, outline: Outline | No
                 hit.append(lb)
         elif lb in deep_hit or colour > 6.0:  # a strand across the face, or one of clearly other colour
             hit.append(lb)
-    hit = np.array(hit, np.int32)
+    hit = np.array([lb for lb in hit if not _skin_detail(lab, labels, lb, p, region, iod)], np.int32)
     # below the mouth only at the sides, clear of the jaw line (jaw shadows and beards are not hair)
     pu = (xx - o[0]) * v[1] - (yy - o[1]) * v[0]
     pv = (xx - o[0]) * v[0] + (yy - o[1]) * v[1]
@@ -244,6 +244,41 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float, outline: Outline | No
         dh = np.sqrt((((lab[ys, xs].astype(np.float32) - hm) / hs) ** 2).sum(-1))
         hair[ys[dh < 3.0], xs[dh < 3.0]] = True
     return hair.astype(np.uint8) * 255
+
+
+SKIN_DETAIL_L = 0.85  # a patch this light against the skin around it...
+SKIN_DETAIL_HUE = 12.0  # ...within this many degrees of its hue...
+SKIN_DETAIL_CHROMA = (0.4, 1.3)  # ...and with this share of its chroma is the skin's own detail
+
+
+def _skin_detail(lab: np.ndarray, labels: np.ndarray, lb: int, p: np.ndarray, region: np.ndarray,
+                 iod: float) -> bool:
+    """Whether non-skin component ``lb`` of ``labels`` is the skin's own detail rather than hair: inside
+    the outline it is nearly as light as the skin just around it, of the same hue and about as
+    colourful. Crow's feet and the shaded side of a dark-skinned face fail the skin colour test and
+    reach into the face like a strand. Hair across a face is far darker than the skin beside it, or
+    of another hue, or grey."""
+    ys, xs = np.nonzero(labels == lb)
+    r = max(2, int(round(0.08 * iod)))
+    y0, y1 = max(0, ys.min() - r - 1), min(labels.shape[0], ys.max() + r + 2)
+    x0, x1 = max(0, xs.min() - r - 1), min(labels.shape[1], xs.max() + r + 2)
+    inside = region[y0:y1, x0:x1] > 0
+    comp = ((labels[y0:y1, x0:x1] == lb) & inside).astype(np.uint8) * 255
+    if not comp.any():
+        return False
+    ring = (dilate(comp, max(1, int(round(0.03 * iod)))) == 0) & (dilate(comp, r) > 0)
+    ring &= (p[y0:y1, x0:x1] > 0.5) & inside
+    if ring.sum() < 10:
+        return False
+    box = lab[y0:y1, x0:x1].astype(np.float32)
+    c, s = box[comp > 0].mean(0) - (0.0, 128.0, 128.0), box[ring].mean(0) - (0.0, 128.0, 128.0)
+    if c[0] < SKIN_DETAIL_L * s[0]:
+        return False
+    k = float(np.hypot(c[1], c[2])) / max(float(np.hypot(s[1], s[2])), 1.0)
+    if not SKIN_DETAIL_CHROMA[0] <= k <= SKIN_DETAIL_CHROMA[1]:
+        return False
+    dh = np.degrees(np.arctan2(c[2], c[1]) - np.arctan2(s[2], s[1]))
+    return bool(abs((dh + 180.0) % 360.0 - 180.0) < SKIN_DETAIL_HUE)
 
 
 BEYOND = 0.25  # eye distances beyond the user's outline that jaw and neck skin may come from

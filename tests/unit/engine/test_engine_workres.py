@@ -350,3 +350,94 @@ def test_paste_tone_meets_the_scene_skin_on_a_large_scene(engine):
     finally:
         engine.keep_toned, engine.mesh_swapper.edge_match = keep, em
     assert em == 0.5 and steps[0.5] < 6.0 < steps[0.45], steps
+
+
+def test_solid_usable_drops_thin_strips_and_keeps_the_face():
+    """Thin strips of usable texture between unusable ones (an ear's rim, stretched pixels beyond the
+    user's outline) go to the fill; a wide usable area stays, and nothing becomes more usable."""
+    from engine.mesh_swap import solid_usable
+
+    u = np.zeros((200, 200), np.float32)
+    u[20:180, 20:110] = 1.0  # the face
+    for x in (130, 150, 170):  # three 4 px strips
+        u[40:160, x:x + 4] = 1.0
+    out = solid_usable(u, 6.0)
+    assert out.dtype == np.float32 and out.shape == u.shape
+    assert np.all(out <= u + 1e-6)
+    assert out[40:160, 130:174].max() < 0.05  # the strips are gone
+    assert out[40:160, 40:90].min() > 0.99  # the face's inside is untouched
+    assert solid_usable(np.ones((50, 50), np.float32), 6.0).min() > 0.99
+
+
+def test_hair_below_the_brows_is_counted_but_a_fringe_is_not(engine):
+    from engine.mesh_swap import hair_below_brows
+
+    img = load("synthetic_faces/sfhq_pt1_00001316.jpg")
+    _, lm = _face(engine, img)
+    xy, iod = lm.xy[:468].astype(np.float64), lm.iod
+    hair = np.zeros(img.shape[:2], np.uint8)
+    th = max(3, int(0.08 * iod))
+    brow_top = int(xy[RIGHT_BROW + LEFT_BROW][:, 1].min() - 0.3 * iod)
+    cx = int(xy[10][0])
+    cv2.line(hair, (cx - int(0.4 * iod), brow_top), (cx + int(0.4 * iod), brow_top), 255, th)  # a fringe
+    cheek_x = int(xy[FACE_OVAL][:, 0].min() + 0.15 * iod)
+    y_eye, y_nose = int(xy[RIGHT_EYE + LEFT_EYE][:, 1].max() + 0.2 * iod), int(xy[1][1])
+    cv2.line(hair, (cheek_x, y_eye), (cheek_x, y_nose + int(0.3 * iod)), 255, th)  # a lock on the cheek
+    w = hair_below_brows(hair, xy, iod)
+    assert w[brow_top, cx] < 0.05
+    assert w[(y_eye + y_nose) // 2, cheek_x] > 0.8
+    assert w[y_nose, cx] < 0.05  # no hair there
+
+
+@pytest.mark.parametrize("user", ["synthetic_faces/sfhq_pt1_00001316.jpg", "faces/obama.jpg"])
+def test_where_hair_covered_the_cheeks_the_scene_skin_shows_not_a_flat_paint(engine, user):
+    """Strands down the user's cheeks are never pasted (the test above); what replaces them is the
+    scene's own skin, recoloured, with its texture. The flat paint the strands were covered with
+    showed as pale, smooth patches and creases on a turned or shaded face. The scene face here carries
+    a stripe pattern, so its texture can be told from the user's."""
+    scene = load("scenes/xverse_couple_mw_studio.jpg")
+    target = engine.match_slots(scene, engine.suggest_slots(scene))[1]
+    tlm = engine.landmarks(scene, target)
+    h, w = scene.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    stripes = 18.0 * np.sign(np.sin(2 * np.pi * (xx + yy) / 12.0))
+    striped = np.clip(scene.astype(np.float32) + stripes[..., None], 0, 255).astype(np.uint8)
+    clean = load(user)
+    _, ulm = _face(engine, clean)
+    hairy = _paint_strands(clean, ulm)
+    out_f, info = MeshSwapper().swap_detailed(striped, tlm, hairy, ulm)
+    out_p, _ = MeshSwapper(hair_fill=False).swap_detailed(striped, tlm, hairy, ulm)
+    # where the two differ: the strands' place below the brows
+    diff = np.abs(out_f.astype(np.float32) - out_p.astype(np.float32)).max(2)
+    region = (cv2.GaussianBlur(diff, (0, 0), 2) > 6) & (info["mask"] > 0.9)
+    assert region.sum() > 1000, region.sum()
+
+    def hp(img):
+        g = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        return g - cv2.GaussianBlur(g, (0, 0), 6)
+
+    corr = {k: float(np.corrcoef(hp(o)[region], stripes[region])[0, 1]) for k, o in (("fill", out_f), ("paint", out_p))}
+    assert corr["fill"] > 0.45 and corr["fill"] > corr["paint"] + 0.2, corr
+
+
+@pytest.mark.parametrize("colour, detail", [
+    ((150.0, 140.0, 146.0), True),  # a wrinkle or a shaded fold: a touch darker, less colourful, same hue
+    ((90.0, 140.0, 148.0), False),  # a dark brown strand of the same hue
+    ((150.0, 129.0, 129.0), False),  # a grey lock
+    ((150.0, 150.0, 130.0), False),  # another hue (a dyed strand)
+])
+def test_skin_detail_is_not_hair(colour, detail):
+    """A non-skin patch inside the face that is nearly as light as the skin around it, of its hue and
+    about as colourful (crow's feet, the shaded side of a dark-skinned face) is the skin's own detail,
+    not hair to paint over; darker, grey or other-coloured patches still are hair."""
+    from engine.skin import _skin_detail
+
+    h, w, iod = 120, 120, 100.0
+    lab = np.empty((h, w, 3), np.uint8)
+    lab[:] = (160, 143, 152)
+    labels = np.zeros((h, w), np.int32)
+    labels[30:90, 50:60] = 1
+    lab[labels == 1] = colour
+    p = np.where(labels == 1, 0.1, 0.95).astype(np.float32)
+    region = np.full((h, w), 255, np.uint8)
+    assert _skin_detail(lab, labels, 1, p, region, iod) is detail
