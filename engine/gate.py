@@ -2,9 +2,11 @@
 
 Blocking codes (``PhotoCheck.code``): ``no_face``, ``multiple_faces`` (several faces of similar
 size: we can't tell which one is the user), ``face_too_small`` (eye-to-eye distance below the
-minimum), ``blurry``, ``profile`` (head turned too far), ``eyes_closed``, ``occluded`` (something in
-front of the mouth/chin, hair or sunglasses over the eyes: the photo cannot give a clean face;
-``PhotoCheck.occlusion`` has the measured shares). A fringe down to the brows is accepted: the swap
+minimum), ``overexposed`` (the face washed out by light or flash), ``no_colour`` (a black-and-white
+photo: the skin's tone cannot come from it), ``too_dark`` (the face too dark to read;
+``PhotoCheck.exposure`` has the measures), ``blurry``, ``profile`` (head turned too far),
+``eyes_closed``, ``occluded`` (something in front of the mouth/chin, hair or sunglasses over the eyes: the photo cannot
+give a clean face; ``PhotoCheck.occlusion`` has the measured shares). A fringe down to the brows is accepted: the swap
 keeps the scene's forehead and brows then. Non-blocking notes
 (``PhotoCheck.notes``): ``multiple_faces_used`` (other, much smaller faces were ignored; ``position``
 says which face is used), ``hair_over_brows`` (a fringe or a lock of hair down over the brows: the
@@ -36,6 +38,9 @@ OCCLUDED_LOWER = 0.4  # share of foreign (flat or off-colour non-skin) pixels in
 OCCLUDED_LIPS = 0.5  # share of the lips (open mouth excluded) that is neither lip, skin nor teeth
 OCCLUDED_EYES = 0.45  # share of non-skin pixels around the eyes (brows and the eyes themselves excluded)
 OCCLUSION_IOD = 100.0  # the occlusion check runs on the face scaled to this eye distance
+NO_COLOUR = 4.0  # median skin chroma below this: a black-and-white photo (skin of any tone: 10-60)
+OVEREXPOSED = 0.45  # share of the skin with a channel clipped: washed out by light or flash
+TOO_DARK = 30.0  # L* of the face's lit parts (97th percentile) below this: too dark to see the face
 MIN_SHARPNESS = 250.0  # variance of the Laplacian on the face normalised to 64 px eye distance
 DOMINANT_AREA = 2.5  # the largest face counts as "the" face when it is this many times the next one
 _NORM_IOD = 64.0
@@ -55,6 +60,7 @@ class PhotoCheck:
     eyes_open: tuple[float, float] | None = None
     landmarks: Landmarks | None = None
     occlusion: dict[str, float] | None = None  # see :func:`face_occlusion`
+    exposure: dict[str, float] | None = None  # see :func:`face_exposure`
 
     @property
     def ok(self) -> bool:
@@ -81,12 +87,9 @@ def face_sharpness(img: np.ndarray, face: Face) -> float:
     return float(cv2.Laplacian(inner.astype(np.float32), cv2.CV_32F, ksize=3).var())
 
 
-def face_occlusion(img: np.ndarray, lm: Landmarks) -> dict[str, float]:
-    """:func:`engine.skin.occlusion` on a crop around the face scaled to ``OCCLUSION_IOD`` px between
-    the eyes (cost independent of the photo's size), plus ``brows_hidden`` (1.0 or 0.0): hair down to
-    the brows or a lock over one of them (:func:`engine.skin.has_fringe`, the swap's own test)."""
-    from .skin import has_fringe, occlusion, source_keep
-
+def _face_crop(img: np.ndarray, lm: Landmarks) -> tuple[np.ndarray, np.ndarray, float]:
+    """(crop, its landmarks, its eye distance): the face with a margin, scaled to ``OCCLUSION_IOD`` px
+    between the eyes at most (the checks on it cost the same whatever the photo's size)."""
     xy = lm.xy.astype(np.float64)
     lo, hi = xy.min(0), xy.max(0)
     pad = 0.15 * float(max(hi - lo)) + 2
@@ -97,11 +100,41 @@ def face_occlusion(img: np.ndarray, lm: Landmarks) -> dict[str, float]:
     s = min(1.0, OCCLUSION_IOD / max(lm.iod, 1.0))
     if s < 1.0:
         crop = cv2.resize(crop, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-    xy_c, iod_c = (xy - [x0, y0]) * s, lm.iod * s
+    return crop, (xy - [x0, y0]) * s, lm.iod * s
+
+
+def face_occlusion(img: np.ndarray, lm: Landmarks) -> dict[str, float]:
+    """:func:`engine.skin.occlusion` on the face's crop (:func:`_face_crop`), plus ``brows_hidden`` (1.0
+    or 0.0): hair down to the brows or a lock over one of them (:func:`engine.skin.has_fringe`, the
+    swap's own test)."""
+    from .skin import has_fringe, occlusion, source_keep
+
+    crop, xy_c, iod_c = _face_crop(img, lm)
     occ = occlusion(crop, xy_c, iod_c)
     hair, _ = source_keep(crop, xy_c[:468], iod_c)
     occ["brows_hidden"] = float(has_fringe(crop, xy_c[:468], iod_c, hair=hair))
     return occ
+
+
+def face_exposure(img: np.ndarray, lm: Landmarks) -> dict[str, float]:
+    """Light and colour of the face's skin (inside the outline, eyes, brows and lips left out), on the
+    face's crop: ``lightness`` (median L*, 0-100), ``highlights`` (97th percentile of L*: the lit
+    parts; a well-exposed face of the darkest skin still has them well above ``TOO_DARK``),
+    ``chroma`` (median a*b* chroma; skin of every tone has colour, a black-and-white photo none)
+    and ``clipped`` (share of pixels with a channel at 250 or more: washed out by light)."""
+    from .landmarks import FACE_OVAL
+    from .skin import feature_mask, poly_mask
+
+    crop, xy_c, iod_c = _face_crop(img, lm)
+    xy_c = xy_c[:468]
+    inner = (poly_mask(crop.shape[:2], xy_c[FACE_OVAL]) > 0) & (feature_mask(crop.shape[:2], xy_c, iod_c, 0.05) == 0)
+    if not inner.any():
+        return {"lightness": 0.0, "highlights": 0.0, "chroma": 0.0, "clipped": 0.0}
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)[inner].astype(np.float32)
+    L = lab[:, 0] / 2.55
+    return {"lightness": float(np.median(L)), "highlights": float(np.percentile(L, 97)),
+            "chroma": float(np.median(np.hypot(lab[:, 1] - 128.0, lab[:, 2] - 128.0))),
+            "clipped": float((crop[inner].max(1) >= 250).mean())}
 
 
 def _position(face: Face, width: int) -> str:
@@ -130,12 +163,23 @@ def check_photo(engine: Engine, img: np.ndarray, *, min_eye_distance: float = MI
     if face.eye_distance < min_eye_distance:
         res.code = "face_too_small"
         return res
+    lm = engine.landmarks(img, face)
+    res.landmarks = lm
+    if lm is not None:  # light first: a face too dark to read also measures as blurred
+        res.exposure = exp = face_exposure(img, lm)
+        if exp["clipped"] > OVEREXPOSED:  # (washed out, the skin has lost its colour too)
+            res.code = "overexposed"
+            return res
+        if exp["chroma"] < NO_COLOUR:
+            res.code = "no_colour"
+            return res
+        if exp["highlights"] < TOO_DARK:
+            res.code = "too_dark"
+            return res
     res.sharpness = face_sharpness(img, face)
     if res.sharpness < min_sharpness:
         res.code = "blurry"
         return res
-    lm = engine.landmarks(img, face)
-    res.landmarks = lm
     if lm is not None:
         yaw, pitch, _ = lm.pose()
         res.yaw, res.pitch = yaw, pitch

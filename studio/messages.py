@@ -21,6 +21,14 @@ ERROR_MESSAGES = {
     "blurry": _("This photo is blurred. Please use a sharp photo, in focus and without motion blur."),
     "profile": _("Your head is turned too far to the side. Please use a photo looking at the camera."),
     "eyes_closed": _("Your eyes are closed in this photo. Please use a photo with your eyes open."),
+    "overexposed": _(
+        "Your face is washed out by light in this photo (too bright, or a flash). "
+        "Please use a photo taken in softer, even light."
+    ),
+    "no_colour": _(
+        "This looks like a black-and-white photo. Please use a colour photo, so your skin tone comes out right."
+    ),
+    "too_dark": _("This photo is too dark to see your face clearly. Please use a brighter photo, facing the light."),
     "occluded": _(
         "Something covers part of your face in this photo (hair, a hand, a microphone or sunglasses). "
         "Please use a photo where your face is clearly visible from the eyebrows to the chin."

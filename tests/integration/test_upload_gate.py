@@ -46,6 +46,21 @@ def test_blurred_photo_is_refused_in_the_users_language(lang, word):
     assert code == "blurry" and word in sentence
 
 
+@pytest.mark.parametrize("lang,words", [("ko", ("흑백", "하얗게", "어두워서")), ("en", ("black-and-white", "washed out",
+                                                                                 "too dark"))])
+def test_black_and_white_washed_out_and_dark_photos_each_say_why(lang, words):
+    """They used to be refused as 'something covers your face' or as 'blurred', or accepted and came
+    out grey; each now says what is wrong with the photo."""
+    img = _img("obama.jpg")
+    gray = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    f = img.astype(np.float32)
+    cases = [("no_colour", gray), ("overexposed", np.clip(f * 2.0 + 40, 0, 255).astype(np.uint8)),
+             ("too_dark", np.clip(f * 0.3, 0, 255).astype(np.uint8))]
+    for (want, photo), word in zip(cases, (words[0], words[1], words[2]), strict=True):
+        code, sentence, _ = _check(_jpeg(photo, f"{want}.jpg"), lang=lang)
+        assert code == want and word in sentence, (want, code, sentence)
+
+
 def test_two_faces_are_refused_and_a_background_face_is_noted():
     scene = compose_scene(_img("obama.jpg"), _img("biden.jpg"), "film")
     code, sentence, _ = _check(_jpeg(scene, "couple.jpg"))
@@ -77,7 +92,8 @@ def test_no_face_still_refused():
 
 
 def test_every_gate_code_has_a_sentence_in_both_languages():
-    for code in ("no_face", "multiple_faces", "face_too_small", "blurry", "profile", "eyes_closed", "not_same_person"):
+    for code in ("no_face", "multiple_faces", "face_too_small", "blurry", "profile", "eyes_closed", "overexposed",
+                 "no_colour", "too_dark", "occluded", "not_same_person"):
         assert code in ERROR_MESSAGES
         with translation.override("en"):
             en = error_message(code)

@@ -122,3 +122,20 @@ def test_hair_over_the_brows_is_accepted_with_a_note(engine):
     noted["obama"] = "hair_over_brows" in res.notes
     assert noted == {"sfhq_pt1_00002921": True, "sfhq_pt1_00001264": True, "sfhq_pt1_00000131": False,
                      "obama": False}
+
+
+@pytest.mark.parametrize("name", ["synthetic_faces/sfhq_pt1_00002870.jpg", "faces/obama.jpg",
+                                  "synthetic_faces/sfhq_pt1_00000368.jpg"])
+def test_black_and_white_washed_out_and_too_dark_photos_are_refused_with_their_own_reason(engine, name):
+    """A black-and-white photo, a face washed out by light and one too dark to read were refused as
+    'occluded' (something covers the face) or accepted and came out grey; each now gets its own
+    reason. A dim photo that still gives a face (-1.7 EV) and the photo itself stay accepted."""
+    img = load_testdata(name)
+    f = img.astype(np.float32)
+    gray = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    assert check_photo(engine, img).ok
+    assert check_photo(engine, gray).code == "no_colour"
+    assert check_photo(engine, np.clip(f * 2.0 + 40, 0, 255).astype(np.uint8)).code == "overexposed"
+    assert check_photo(engine, np.clip(f * 0.3, 0, 255).astype(np.uint8)).code == "too_dark"
+    dim = check_photo(engine, np.clip(f * 0.55, 0, 255).astype(np.uint8))
+    assert dim.ok, (dim.code, dim.exposure)
