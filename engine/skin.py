@@ -282,6 +282,7 @@ def _skin_detail(lab: np.ndarray, labels: np.ndarray, lb: int, p: np.ndarray, re
 
 
 BEYOND = 0.25  # eye distances beyond the user's outline that jaw and neck skin may come from
+EAR_SIDE = 0.75  # eye distances from the face's midline beyond which the outline's band is an ear's place
 
 
 def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0,
@@ -292,8 +293,9 @@ def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0,
     not skin (background, collar): only the neck may come along with the face there. With ``edge``
     (eye distances) the same holds in that band inside the outline (the mesh's outline often takes in
     a little hair, ear or background; grey hair and glare at the temples), and beyond the outline only
-    skin below the mouth (jaw, neck) is kept: an ear is skin-coloured too. ``p``: :func:`skin_probability` of
-    ``img``, when the caller has it already."""
+    skin below the mouth (jaw, neck) is kept: an ear is skin-coloured too; nor is the band at ear
+    height along the sides (:data:`EAR_SIDE`). ``p``: :func:`skin_probability` of ``img``, when the
+    caller has it already."""
     shape = img.shape[:2]
     outline = Outline(shape, xy)
     hair = dilate(hair_mask(img, xy, iod, outline), 0.05 * iod)
@@ -304,9 +306,15 @@ def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0,
         mouth_v = float((xy[[61, 291]].mean(0) - o) @ v)
         h, w = shape
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        below = ((xx - o[0]) * v[0] + (yy - o[1]) * v[1]) > mouth_v
+        pv = (xx - o[0]) * v[0] + (yy - o[1]) * v[1]
+        below = pv > mouth_v
         # and close to the outline: further out a pale background or an earlobe passes for skin too
         skin &= (region > 0) | (below & (outline.grown(BEYOND * iod) > 0))
+        # in the band along the sides at ear height an earlobe (skin-coloured) or an earring's stud lies
+        # on the outline: a turned scene's far cheek stretched them over its skin as a pale blob; there
+        # the scene's own skin shows, recoloured
+        ears = (np.abs((xx - o[0]) * v[1] - (yy - o[1]) * v[0]) > EAR_SIDE * iod) & (pv > 0.1 * iod) & ~below
+        skin &= ~ears
         region = outline.shrunk(edge * iod)
     inside = region.astype(np.float32) / 255.0
     keep = np.maximum(inside, skin.astype(np.float32))

@@ -442,6 +442,37 @@ def test_the_edge_band_of_the_user_face_must_be_skin(engine):
     assert far.sum() > 500 and keep_plain[far].mean() > 0.8 and keep_edge[far].mean() < 0.2
 
 
+def test_an_earlobe_on_the_outline_at_ear_height_is_not_kept(engine):
+    """An earlobe or an earring's stud lying on the user's outline at ear height (skin-coloured or pale)
+    was kept and, stretched over a turned scene's far cheek, showed as a pale blob. In the outline's
+    band along the sides at ear height only the fill shows now; the band at the jaw and the cheek
+    just inside it are kept as before."""
+    from engine.skin import EAR_SIDE, source_keep
+
+    img, _face, lm = _face_lm(engine, "obama.jpg")
+    s = 120.0 / lm.iod
+    small = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    xy = lm.xy[:N_MESH] * s
+    oval = fill_poly(small.shape[:2], xy[FACE_OVAL])
+    skin_colour = np.median(small[erode(oval, 30) > 0].reshape(-1, 3), 0).astype(np.uint8)
+    band = (oval > 0) & (erode(oval, 14) == 0)
+    eye_y, mouth_y = float(xy[[33, 263]][:, 1].mean()), float(xy[[61, 291]][:, 1].mean())
+    mid_x = float(xy[[33, 263]][:, 0].mean())
+    rows, cols = np.mgrid[0:small.shape[0], 0:small.shape[1]].astype(np.float32)
+    side = np.abs(cols - mid_x) > (EAR_SIDE + 0.1) * 120
+    lobe = band & (rows > eye_y + 0.2 * 120) & (rows < mouth_y - 0.1 * 120) & side
+    jaw = band & (rows > mouth_y + 0.3 * 120)
+    earlike = small.copy()
+    earlike[lobe | jaw] = skin_colour  # skin-coloured: the colour test alone keeps both
+    _, keep_plain = source_keep(earlike, xy, 120.0)
+    _, keep_edge = source_keep(earlike, xy, 120.0, edge=0.15)
+    assert lobe.sum() > 100 and jaw.sum() > 100
+    assert keep_plain[lobe].mean() > 0.9 and keep_edge[lobe].mean() < 0.3
+    assert keep_edge[jaw].mean() > 0.9
+    cheek = (erode(oval, 30) > 0) & (rows > eye_y + 0.3 * 120) & (rows < mouth_y)
+    assert keep_edge[cheek].mean() > 0.99
+
+
 def _edge_lightness_gap(scene: np.ndarray, out: np.ndarray, mask: np.ndarray, tlm) -> float:
     """Mean |L| difference (8-bit) result vs scene on the scene's skin 0.1-0.3 eye distances inside the
     paste's edge: where the face must meet the scene's neck, ears and temples in tone and lighting."""
