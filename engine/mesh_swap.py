@@ -207,6 +207,23 @@ def solid_usable(usable: np.ndarray, px: float) -> np.ndarray:
     return np.minimum(usable, cv2.GaussianBlur(solid.astype(np.float32), (0, 0), 0.3 * r)).astype(np.float32)
 
 
+LIT_SKIN = 55.0  # L* (0-100) of a face's lit skin (97th percentile) in a photo exposed normally, or above
+
+
+def dim_photo_gain(lab: np.ndarray, skin: np.ndarray) -> float:
+    """How much more the colour transfer may stretch the lightness contrast of a dim photo's face
+    (float Lab on the 8-bit scale, ``skin`` its skin mask): 1 for a photo exposed normally (its lit
+    skin at ``LIT_SKIN`` or lighter), up to 1.6 for an underexposed one. A dim photo's face has half
+    the contrast of the same face lit well; with the usual limit on the stretch (1.3, which keeps a
+    low-key photo's shadows from deepening further) its lashes, brows and eyes came out in a grey
+    haze."""
+    sel = skin > 0.5
+    if sel.sum() < 16:
+        return 1.0
+    lit = float(np.percentile(lab[..., 0][sel], 97)) / 2.55
+    return float(np.clip(LIT_SKIN / max(lit, 1.0), 1.0, 1.6))
+
+
 class MeshSwapper:
     """Stateless dense swapper; see :meth:`swap`.
 
@@ -659,7 +676,7 @@ class MeshSwapper:
         if self.color_transfer and skin.sum() >= 16 and ref.sum() >= 16:
             lab_user = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB).astype(np.float32)
             # mean/std colour transfer on skin (8-bit Lab scale)
-            lw = transfer_stats(lab_user, ls, skin, ref, std_clip=(0.75, 1.3),
+            lw = transfer_stats(lab_user, ls, skin, ref, std_clip=(0.75, 1.3 * dim_photo_gain(lab_user, skin)),
                                 chroma_clip=(0.0, self.chroma_max),  # > 1 pushes eye whites cyan
                                 lo=(0.0, 1.0, 1.0), hi=(255.0, 255.0, 255.0))
             if self.lighting > 0:
