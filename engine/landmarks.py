@@ -114,6 +114,19 @@ def face_frame(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, floa
     return (re + le) / 2.0, u, v, iod
 
 
+def frame_grid(shape: tuple[int, int], o: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pixel of an image of ``shape`` in the face frame of :func:`face_frame` (origin ``o``):
+    ``(pu, pv)``, its distance along the eye line and downwards from the eye midpoint, in pixels."""
+    h, w = shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return (xx - o[0]) * u[0] + (yy - o[1]) * u[1], (xx - o[0]) * v[0] + (yy - o[1]) * v[1]
+
+
+def brows_low(xy: np.ndarray, o: np.ndarray, v: np.ndarray) -> float:
+    """How far below the eye midpoint ``o`` (along ``v``) the brows of mesh points ``xy`` reach."""
+    return float(max(((xy[RIGHT_BROW] - o) @ v).max(), ((xy[LEFT_BROW] - o) @ v).max()))
+
+
 def head_pose(pts: np.ndarray) -> tuple[float, float, float]:
     """(yaw, pitch, roll) in degrees from 3D mesh points.
 

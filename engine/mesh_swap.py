@@ -35,7 +35,9 @@ from .landmarks import (
     RIGHT_BROW,
     RIGHT_EYE,
     Landmarks,
+    brows_low,
     face_frame,
+    frame_grid,
     mesh_triangles,
 )
 from .texture import match_grain, match_sharpness
@@ -70,8 +72,7 @@ def mask_polygon(xy: np.ndarray, forehead_keep: float = 0.65, side_keep: float =
     brow_v = float(min(((xy[RIGHT_BROW] - o) @ v).min(), ((xy[LEFT_BROW] - o) @ v).min()))
     cv = np.where(cv < brow_v, brow_v + forehead_keep * (cv - brow_v), cv)
     if brow_cut is not None:
-        low_brow = float(max(((xy[RIGHT_BROW] - o) @ v).max(), ((xy[LEFT_BROW] - o) @ v).max()))
-        cv = np.maximum(cv, low_brow + brow_cut * iod)
+        cv = np.maximum(cv, brows_low(xy, o, v) + brow_cut * iod)
     mid_u = float(np.median((xy[[1, 4, 5, 195, 197, 6, 168]] - o) @ u))  # nose bridge line
     if temple_keep is not None:
         up = np.clip(cv / min(brow_v, -1e-3), 0.0, 1.0)  # 0 at the eye line, 1 at the brows and above
@@ -187,11 +188,9 @@ def hair_below_brows(hair: np.ndarray, xy: np.ndarray, iod: float) -> np.ndarray
     only the flat paint the strands were covered with; next to the scene face's own shading (a turned
     face's near cheek, a dark-skinned user's shaded temples) it showed as pale patches and creases.
     Above the brows (a fringe) the paint stays: the scene's forehead there cost identity."""
-    h, w = hair.shape[:2]
-    o, _, v, _ = face_frame(xy)
-    low_brow = float(max(((xy[RIGHT_BROW] - o) @ v).max(), ((xy[LEFT_BROW] - o) @ v).max()))
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    below = _smoothstep(((xx - o[0]) * v[0] + (yy - o[1]) * v[1] - low_brow) / (0.1 * iod))
+    o, u, v, _ = face_frame(xy)
+    _, pv = frame_grid(hair.shape, o, u, v)
+    below = _smoothstep((pv - brows_low(xy, o, v)) / (0.1 * iod))
     m = hair.astype(np.float32) / 255.0 * below
     return np.clip(cv2.GaussianBlur(m, (0, 0), max(0.8, 0.03 * iod)), 0.0, 1.0).astype(np.float32)
 
@@ -465,12 +464,10 @@ class MeshSwapper:
     @staticmethod
     def _jaw_weight(shape: tuple[int, int], tgt: np.ndarray) -> np.ndarray:
         """0 above the nose tip, 1 below the mouth corners (smooth in between), per pixel."""
-        o, _, v, _ = face_frame(tgt)
+        o, u, v, _ = face_frame(tgt)
         nose_v = float((tgt[1] - o) @ v)
         mouth_v = float((tgt[[61, 291]].mean(0) - o) @ v)
-        h, w = shape
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        pv = (xx - o[0]) * v[0] + (yy - o[1]) * v[1]
+        _, pv = frame_grid(shape, o, u, v)
         return _smoothstep((pv - nose_v) / max(mouth_v - nose_v, 1e-3)).astype(np.float32)
 
     def swap_detailed(self, scene: np.ndarray, target_lm: Landmarks, src_img: np.ndarray, src_lm: Landmarks,

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .landmarks import FACE_OVAL, INNER_LIPS, LEFT_BROW, LEFT_EYE, OUTER_LIPS, RIGHT_BROW, RIGHT_EYE, face_frame
+from .landmarks import (
+    FACE_OVAL,
+    INNER_LIPS,
+    LEFT_BROW,
+    LEFT_EYE,
+    OUTER_LIPS,
+    RIGHT_BROW,
+    RIGHT_EYE,
+    face_frame,
+    frame_grid,
+)
 
 # Sample points: cheeks (under the eyes and mid-cheek), nose bridge, lower forehead between the brows.
 SKIN_SAMPLES = [50, 280, 117, 346, 205, 425, 6, 197, 9, 151, 101, 330]
@@ -180,11 +190,10 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float, outline: Outline | No
     if not nonskin.any():
         return np.zeros(shape, np.uint8)
     inner = outline.shrunk(max(1, int(0.12 * iod)))
-    o, _, v, _ = face_frame(xy)
+    o, u, v, _ = face_frame(xy)
     mouth_v = float((xy[[61, 291]].mean(0) - o) @ v)
-    h, w = shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    above = ((xx - o[0]) * v[0] + (yy - o[1]) * v[1]) < mouth_v
+    pu, pv = frame_grid(shape, o, u, v)
+    above = pv < mouth_v
     seed = (nonskin > 0) & (inner == 0) & above
     _, labels = cv2.connectedComponents(nonskin, connectivity=8)
     # ...and reach into the face (a strand across it), not only lie along its edge (temple hair,
@@ -210,8 +219,6 @@ def hair_mask(img: np.ndarray, xy: np.ndarray, iod: float, outline: Outline | No
             hit.append(lb)
     hit = np.array([lb for lb in hit if not _skin_detail(lab, labels, lb, p, region, iod)], np.int32)
     # below the mouth only at the sides, clear of the jaw line (jaw shadows and beards are not hair)
-    pu = (xx - o[0]) * v[1] - (yy - o[1]) * v[0]
-    pv = (xx - o[0]) * v[0] + (yy - o[1]) * v[1]
     chin_v = float((xy[152] - o) @ v)
     sides = (np.abs(pu) > 0.6 * iod) & (pv < mouth_v + 0.4 * (chin_v - mouth_v)) & (inner > 0)
     # shine on the skin (a lit cheek, a forehead's glare) joined to hair or background beyond the
@@ -302,18 +309,16 @@ def source_keep(img: np.ndarray, xy: np.ndarray, iod: float, edge: float = 0.0,
     region = outline.mask
     skin = (skin_probability(img, xy, iod) if p is None else p) > 0.5
     if edge > 0:
-        o, _, v, _ = face_frame(xy)
+        o, u, v, _ = face_frame(xy)
         mouth_v = float((xy[[61, 291]].mean(0) - o) @ v)
-        h, w = shape
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        pv = (xx - o[0]) * v[0] + (yy - o[1]) * v[1]
+        pu, pv = frame_grid(shape, o, u, v)
         below = pv > mouth_v
         # and close to the outline: further out a pale background or an earlobe passes for skin too
         skin &= (region > 0) | (below & (outline.grown(BEYOND * iod) > 0))
         # in the band along the sides at ear height an earlobe (skin-coloured) or an earring's stud lies
         # on the outline: a turned scene's far cheek stretched them over its skin as a pale blob; there
         # the scene's own skin shows, recoloured
-        ears = (np.abs((xx - o[0]) * v[1] - (yy - o[1]) * v[0]) > EAR_SIDE * iod) & (pv > 0.1 * iod) & ~below
+        ears = (np.abs(pu) > EAR_SIDE * iod) & (pv > 0.1 * iod) & ~below
         skin &= ~ears
         region = outline.shrunk(edge * iod)
     inside = region.astype(np.float32) / 255.0
@@ -432,10 +437,7 @@ def clear_forehead(img: np.ndarray, xy: np.ndarray, iod: float, k: float = 2.5, 
     fine = np.abs(L - cv2.GaussianBlur(L, (0, 0), max(0.7, 0.03 * iod)))
     energy = cv2.GaussianBlur(fine, (0, 0), max(0.7, 0.04 * iod))
     o, u, v, _ = face_frame(xy)
-    h, w = shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    pu = (xx - o[0]) * u[0] + (yy - o[1]) * u[1]
-    pv = (xx - o[0]) * v[0] + (yy - o[1]) * v[1]
+    pu, pv = frame_grid(shape, o, u, v)
     oval = poly_mask(shape, xy[FACE_OVAL]) > 0
     feats = feature_mask(shape, xy, iod, 0.06) > 0
     nose_v = float((xy[1] - o) @ v)
